@@ -28,6 +28,13 @@ class IngestSettings(BaseModel):
     event_max_seconds: float = Field(1800.0, gt=0, description="upper bound on an event's length")
     event_topic_similarity: float = Field(0.35, ge=0, le=1, description="cosine below which a topic change starts a new event")
     story_span: Literal["file", "hour", "day"] = Field("hour", description="story granularity within a file")
+    scene_colour_similarity: float = Field(0.85, ge=0, le=1, description="colour-histogram cosine above which a cut stays inside the scene")
+    face_match_distance: float = Field(0.5, gt=0, le=2, description="dlib descriptor distance below which a face joins an entity (dlib: 0.6 same-person)")
+    face_duplicate_distance: float = Field(0.6, gt=0, le=2, description="distance below which another face entity is recorded as a possible duplicate")
+    voice_match_similarity: float = Field(0.84, ge=-1, le=1, description="speaker-embedding cosine at or above which a voice joins an entity")
+    voice_duplicate_similarity: float = Field(0.80, ge=-1, le=1, description="cosine at or above which another voice entity is a possible duplicate")
+    routine_similarity: float = Field(0.75, ge=-1, le=1, description="cosine between scene memories that makes them one recurring routine")
+    routine_min_days: int = Field(2, ge=2, description="distinct days a recurring memory needs to become a routine")
     keyframe_max_px: int = Field(320, ge=32, le=4096, description="long side of stored keyframe JPEGs")
     keyframe_quality: int = Field(80, ge=10, le=100)
     keyframes_per_clip: int = Field(2, ge=1, le=16)
@@ -36,6 +43,10 @@ class IngestSettings(BaseModel):
     max_pixels: int = Field(8192 * 8192, description="frames larger than this are rejected as absurd")
     max_media_seconds: float = Field(14 * 24 * 3600.0, description="longer media is refused")
     decode_threads: int = Field(0, ge=0, description="PyAV decoder threads, 0 = auto")
+    decode_skip_frames: Literal["nonref", "none"] = Field("nonref", description="nonref: skip non-reference (B) frames, ~2x faster, sampled frames up to ~2 frames off target, falls back to every frame if too sparse; none: decode every frame")
+    asr_chunk_clips: int = Field(3, ge=1, le=30, description="clips transcribed together (1 for live streams: lower lag)")
+    face_frames_per_clip: int = Field(2, ge=0, le=30, description="sampled frames per clip given to face detection")
+    write_batch_clips: int = Field(6, ge=1, description="clips buffered before one write to the stores")
 
 
 class ModelSettings(BaseModel):
@@ -53,6 +64,7 @@ class ModelSettings(BaseModel):
     text_embedder: str = "offline"  # sentence-transformers name or path; "offline" = packaged all-MiniLM-L6-v2
     ocr: str = "rapidocr"  # "rapidocr" | "none"
     faces: str = "dlib"  # "dlib" | "none"
+    faces_upsample: int = Field(0, ge=0, le=2, description="dlib HOG upsampling: 0 finds faces from ~80 px, 1 from ~40 px at ~4x the cost")
     voices: str = "resemblyzer"  # "resemblyzer" | "none"
     image_text: str = "none"  # a CLIP/SigLIP name or path for transformers, or "none"
     captioner: str = "none"  # a VLM (image-to-text) name or path for transformers, or "none"
@@ -93,6 +105,31 @@ class RetrievalSettings(BaseModel):
     min_evidence_score: float = Field(0.35, ge=-1, le=1, description="cosine below which evidence is weak")
     sufficient_score: float = Field(0.55, ge=-1, le=1, description="cosine at which evidence suffices")
     per_level_limit: int = Field(8, ge=1, le=200)
+    lexical_weight: float = Field(0.35, ge=0, le=1, description="lift of the lexical score: cos + w*lex*(1-cos)")
+    count_limit: int = Field(200, ge=10, le=2000, description="clip hits gathered across the scope to count occurrences")
+
+
+class ApiSettings(BaseModel):
+    """REST service (``services.api``): limits, quotas and network policy. Sizes in bytes, times in
+    seconds, rates in ``limits`` notation (``"120/minute"``); ``None`` quotas are unlimited."""
+
+    max_upload_bytes: int = Field(4 * 1024**3, ge=1, description="largest accepted upload or URL download")
+    max_body_bytes: int = Field(1024**2, ge=1024, description="largest JSON request body")
+    rate_limit: str = Field("600/minute", description="requests per tenant (every endpoint)")
+    query_rate_limit: str = Field("120/minute", description="questions and searches per tenant")
+    ingest_rate_limit: str = Field("30/minute", description="ingest requests per tenant")
+    rate_limit_storage: str = Field("memory://", description="limits storage URI, e.g. redis://host:6379/0")
+    quota_storage_bytes: int | None = Field(None, ge=0, description="per-tenant bytes of owned media + keyframes")
+    quota_media_hours: float | None = Field(None, ge=0, description="per-tenant hours of ingested media")
+    cors_origins: list[str] = Field(default_factory=list, description="allowed CORS origins; empty = CORS off")
+    allow_private_urls: bool = Field(False, description="let URL ingest reach loopback/private/link-local hosts")
+    url_allow_networks: list[str] = Field(default_factory=list, description="CIDRs URL ingest may reach anyway")
+    url_timeout_s: float = Field(600.0, gt=0, description="wall-clock cap of one URL download")
+    url_max_redirects: int = Field(5, ge=0, le=20)
+    server_path_roots: list[Path] = Field(default_factory=list, description="admin path ingest is confined here (empty: any)")
+    ingest_workers: int = Field(1, ge=1, le=64, description="ingest jobs run at once in the process")
+    ingest_queue_max: int = Field(64, ge=1, description="queued ingest jobs before 503")
+    retention_sweep_s: float = Field(300.0, gt=0, description="period of the retention sweep")
 
 
 class Settings(BaseSettings):
@@ -113,6 +150,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     vector: VectorSettings = Field(default_factory=VectorSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> "Settings":
