@@ -1,0 +1,353 @@
+"""The retrieval agent: question -> trace steps -> grounded answer with clickable evidence.
+
+Coarse to fine with backtracking over the memory hierarchy (VideoLucy, Zuo et al. 2025; WorldMM
+2025 for episodic memory at several scales plus semantic memory), over vector indexes so that a
+question costs a handful of filtered searches (see :mod:`memory_core.retrieval.beam`):
+
+1. parse: type, content query, keywords, named entities, time scope (``question``/``timeparse``);
+2. by type: ``how_many`` counts distinct occurrences (``facts.count_occurrences``);
+   ``current_state`` reads the latest valid semantic state (``facts.current_state``), else the
+   most recent strong episodic evidence; ``order`` locates both events and compares their times;
+   a question without content ("what happened yesterday?") lists the summaries in its scope;
+   everything else runs ``beam.locate`` (coarse search, beam, descent, backtracking, fallback);
+3. answer: deterministic from the best evidence (``answer``), or written by the LLM when one is
+   configured, falling back to deterministic on :class:`LLMError`.
+
+Thresholds come from :class:`RetrievalSettings`: scores are ``cos + lexical_weight * lex * (1 - cos)``
+(0.35); a hit is evidence at ``>= sufficient_score`` (0.55, also: stop searching), or at
+``>= min_evidence_score`` (0.35) when it covers half the keywords (``SearchContext.is_evidence``).
+Nothing that is evidence: "Not enough evidence in memory to answer this." with ``sufficient=False``
+and the best weak hits listed with their scores. Evidence media paths come from
+``Repository.get_nodes`` for the final evidence only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+
+from api_schemas import Answer, EntityKind, Evidence, Kind, Level, Question, QuestionType, TraceStep
+from memory_core.providers.base import LLMClient, LLMError, TextEmbedder
+from memory_core.retrieval import answer as compose
+from memory_core.retrieval.beam import FINE_LEVELS, entity_windows, locate
+from memory_core.retrieval.context import Query, Scored, SearchContext
+from memory_core.retrieval.facts import count_occurrences, current_state
+from memory_core.retrieval.lexical import LexicalScorer
+from memory_core.retrieval.question import QuestionPlan, extract_keywords, extract_phrases, match_entities, parse_question
+from memory_core.settings import RetrievalSettings
+from memory_core.stores.base import VectorStore
+from memory_core.timeutil import ensure_aware, utcnow
+
+ORDINAL_RELATIVE = 0.85  # "first/last" and "most recent" pick among evidence within this share of the best
+CLIP_PREFERENCE = 0.05  # a clip within this of the best scene is preferred (its time is precise)
+MAX_EVIDENCE = 50
+_COUNT_PREFIX = re.compile(r"^\s*how\s+(?:many\s+times|often|frequently)\s+(?:did|does|do|was|were|has|have|is|are|had)?\s*", re.I)
+
+
+@dataclass(slots=True)
+class _Outcome:
+    items: list[Scored]
+    sufficient: bool
+    compose: Callable[[dict], str] | None = None
+
+
+class RetrievalAgent:
+    """Answers questions over one tenant's memory.
+
+    Args:
+        repo: relational store (``Repository``): nodes, entities, appearances.
+        vectors: vector store of memory nodes.
+        embedder: text embedder (query vectors must match the stored ones).
+        settings: retrieval knobs.
+        llm: optional chat model that writes the final answer from the evidence.
+        tz: time zone for day boundaries and answers when the question's ``now`` has none.
+    """
+
+    def __init__(
+        self, repo, vectors: VectorStore, embedder: TextEmbedder, settings: RetrievalSettings,
+        llm: LLMClient | None = None, *, tz: tzinfo = UTC,
+    ) -> None:
+        self.repo, self.vectors, self.embedder, self.settings, self.llm, self.tz = repo, vectors, embedder, settings, llm, tz
+
+    def ask(self, question: Question, tenant: str) -> Answer:
+        """Run :meth:`iter_steps` to the end and return its :class:`Answer`."""
+        for item in self.iter_steps(question, tenant):
+            if isinstance(item, Answer):
+                return item
+        raise RuntimeError("the agent ended without an answer")  # pragma: no cover
+
+    def iter_steps(self, question: Question, tenant: str) -> Iterator[TraceStep | Answer]:
+        """Yield each :class:`TraceStep` as it happens, then the :class:`Answer` (last item).
+
+        ``question.now`` anchors relative times (default: the current time); when given, nothing
+        after it is searched. Store errors propagate (the caller ends the stream).
+        """
+        now_given = question.now is not None
+        now = ensure_aware(question.now) if now_given else utcnow()
+        tz = question.now.tzinfo if now_given and question.now.tzinfo is not None else self.tz
+        entities = self._entities(tenant, question.sources)
+        plan = parse_question(question.text, now, _entity_names(entities), tz)
+        start, end = self._scope(plan, question, now, now_given)
+        ctx = SearchContext(self.vectors, self.settings, tenant, question.sources, start, end,
+                            question.max_steps, question.time_budget_s)
+        scope_txt = f"{start.isoformat() if start else '-inf'} .. {end.isoformat() if end else '+inf'}"
+        yield ctx.step("parse", detail=(
+            f"type={plan.qtype.value}; scope={scope_txt}"
+            + (f" ('{plan.scope.matched}')" if plan.scope else "")
+            + f"; entities={plan.entity_names}; keywords={plan.keywords}"
+            + (f"; phrases={plan.phrases}" if plan.phrases else "")
+            + (f"; compare={plan.sub_queries}" if plan.sub_queries else "")
+            + (f"; ordinal={plan.ordinal}" if plan.ordinal else "")))
+        if ctx.empty_scope():
+            yield ctx.step("stop", detail="empty time scope")
+            outcome = _Outcome([], False)
+        else:
+            outcome = yield from self._dispatch(ctx, plan, question, now, tz, entities)
+        yield from self._finish(ctx, plan, question, outcome, now)
+
+    # ------------------------------------------------------------------ per question type
+    def _dispatch(self, ctx: SearchContext, plan: QuestionPlan, question: Question, now: datetime, tz: tzinfo, entities: list):
+        content = _COUNT_PREFIX.sub("", plan.content) if plan.qtype is QuestionType.HOW_MANY else plan.content
+        query = self._query(content or plan.text, plan.keywords, plan.phrases, plan.entity_ids)
+
+        def windows():
+            if not plan.entity_ids:
+                return []
+            return entity_windows(self.repo, ctx.tenant, plan.entity_ids, ctx.start, ctx.end, ctx.sources)
+
+        if plan.qtype is QuestionType.HOW_MANY:
+            occ, saturated = yield from count_occurrences(ctx, query, self.repo)
+            often = bool(re.search(r"\bhow\s+(often|frequently)\b", plan.text, re.I))
+            starts = [o.start for o in occ]
+            return _Outcome([o.best for o in occ][:MAX_EVIDENCE], bool(occ),
+                            lambda nodes: compose.compose_count(starts, tz, often, at_least=saturated))
+        if plan.qtype is QuestionType.CURRENT_STATE:
+            as_of = min(now, ctx.end) if ctx.end else now
+            st = yield from current_state(ctx, query, self.repo, as_of)
+            if st is not None:
+                items = [*st.evidence, st.fact, *st.others]
+                return _Outcome(items, True, lambda nodes: compose.compose_state(
+                    self._sentence(nodes, st.fact, query), st.since, tz))
+            pool = yield from locate(ctx, query, self.repo, windows(), semantic=False)
+            ok = _judge(ctx, query)
+            primary = _pick(pool, "last", ok)
+            return _Outcome(_ordered(pool, primary, question.top_k, ok), primary is not None,
+                            lambda nodes: compose.compose_state(self._sentence(nodes, primary, query), primary.start, tz, episodic=True))
+        if plan.qtype is QuestionType.ORDER:
+            found: list[Scored | None] = []
+            for label, sub in zip("AB", plan.sub_queries):
+                q = self._query(sub, extract_keywords(sub), extract_phrases(sub), plan.entity_ids, f"{label}: ")
+                pool = yield from locate(ctx, q, self.repo, semantic=False)
+                found.append(_pick(pool, None, _judge(ctx, q)))
+            a, b = found
+            items = [x for x in found if x is not None]
+            return _Outcome(items, a is not None and b is not None, lambda nodes: compose.compose_order(
+                plan.sub_queries[0], a, plan.sub_queries[1], b, tz, plan.relation))
+        if plan.generic:
+            items = yield from self._summary(ctx, query, question.top_k)
+            label = plan.scope.matched if plan.scope else None
+            if plan.qtype is QuestionType.WHO:
+                people = self._present(ctx, entities)
+                yield ctx.step("entities", candidates=len(people), detail=f"people seen or heard in scope: {people[:10]}")
+                text = (", ".join(people) or "No identified person") + " in memory"
+                return _Outcome(items, bool(items or people),
+                                lambda nodes: f"{text}. " + compose.compose_summary(items, tz, label))
+            return _Outcome(items, bool(items), lambda nodes: compose.compose_summary(items, tz, label))
+        pool = yield from locate(ctx, query, self.repo, windows())
+        ok = _judge(ctx, query)
+        primary = _pick(pool, plan.ordinal, ok)
+        items = _ordered(pool, primary, question.top_k, ok)
+
+        def deterministic(nodes: dict) -> str:
+            sentence = self._sentence(nodes, primary, query)
+            if plan.qtype is QuestionType.WHEN:
+                return compose.compose_when(sentence, primary, tz)
+            if plan.qtype is QuestionType.WHO:
+                names = self._names(ctx.tenant, sentence, nodes.get(primary.id), primary, _entity_names(entities))
+                return compose.compose_who(names, sentence, primary, tz)
+            return compose.compose_what(sentence, primary, tz)
+
+        return _Outcome(items, primary is not None, deterministic)
+
+    def _summary(self, ctx: SearchContext, query: Query, top_k: int):
+        """A question without content: the summaries in the scope, in time order."""
+        long_scope = ctx.start is None or ctx.end is None or ctx.end - ctx.start > timedelta(hours=3)
+        levels = [Level.STORY, Level.EVENT, Level.CLIP] if long_scope else [Level.EVENT, Level.SCENE, Level.CLIP]
+        limit = max(2 * top_k, self.settings.per_level_limit)
+        for level in levels:
+            kinds = [Kind.EPISODIC, Kind.VISUAL] if level is Level.CLIP else [Kind.EPISODIC]
+            hits = ctx.search(query, ctx.filter(levels=[level], kinds=kinds), limit, via="summary")
+            yield ctx.step("search", level=level, kind=Kind.EPISODIC, candidates=len(hits),
+                           best=hits[0].score if hits else None, detail="no content words: what the scope holds")
+            if hits:
+                return sorted(hits[:top_k], key=lambda h: h.start)
+        return []
+
+    # ------------------------------------------------------------------ answer
+    def _finish(self, ctx: SearchContext, plan: QuestionPlan, question: Question, outcome: _Outcome, now: datetime):
+        items = outcome.items if plan.qtype is QuestionType.HOW_MANY else outcome.items[: question.top_k]
+        nodes = {n.id: n for n in self.repo.get_nodes(ctx.tenant, [i.id for i in items])} if items else {}
+        sufficient = outcome.sufficient
+        text = outcome.compose(nodes) if sufficient and outcome.compose else compose.NOT_ENOUGH
+        evidence = [_evidence(i, nodes.get(i.id)) for i in items]
+        mode = "deterministic"
+        if self.llm is not None and sufficient and evidence:
+            try:
+                text, sufficient = compose.compose_llm(self.llm, plan.text, plan.qtype.value, evidence, text, now)
+                mode = f"llm {getattr(self.llm, 'name', '')}".strip()
+            except LLMError as exc:
+                mode = f"deterministic (LLM failed: {str(exc)[:120]})"
+        ctx.step("answer", candidates=len(evidence), best=evidence[0].score if evidence else None,
+                 detail=f"{mode}; sufficient={sufficient}; {ctx.searches} searches, {ctx.scored_candidates} points scored")
+        yield ctx.trace[-1]
+        yield Answer(
+            question=question.text, answer=text, question_type=plan.qtype, sufficient=sufficient,
+            evidence=evidence, trace=list(ctx.trace), elapsed_ms=round(ctx.elapsed_ms(), 2),
+            scored_candidates=ctx.scored_candidates,
+        )
+
+    def _sentence(self, nodes: dict, item: Scored, query: Query) -> str:
+        node = nodes.get(item.id)
+        return compose.best_sentence(node.text if node else item.text, query, self.embedder, self.settings.lexical_weight)
+
+    def _names(self, tenant: str, sentence: str, node, item: Scored, known: dict[str, list[str]]) -> list[str]:
+        """Who: the speaker of the best sentence; else known entity names in it; else the node's
+        speakers, people visible, entity labels; else a name opening the sentence."""
+        names: list[str] = []
+        speaker = compose.speaker_of(sentence)
+        if speaker and speaker.lower() != "someone":
+            return [speaker]
+        in_sentence = [n for n in match_entities(sentence, known)[1] if n.lower() in sentence.lower()]
+        if in_sentence:
+            return in_sentence
+        attrs = node.attributes if node is not None else {}
+        for rec in attrs.get("speakers") or []:
+            label = rec.get("label") if isinstance(rec, dict) else str(rec)
+            if label and label.lower() != "someone":
+                names.append(label)
+        if not names:
+            names += [str(p) for p in attrs.get("people") or []]
+        if not names:
+            for eid in (node.entity_ids if node is not None else item.entity_ids)[:6]:
+                e = self.repo.get_entity(tenant, eid)
+                if e is not None:
+                    names.append(e.name or e.label)
+        if not names and compose.leading_name(sentence):
+            names.append(compose.leading_name(sentence))
+        return list(dict.fromkeys(names))
+
+    def _present(self, ctx: SearchContext, entities: list) -> list[str]:
+        """Names of the people (faces, voices, names) with appearances in the scope, most first.
+        Screens by ``first_seen``/``last_seen``, then counts appearances (at most 50 entities)."""
+        counts: dict[str, int] = {}
+        screened = [
+            e for e in entities
+            if e.kind is not EntityKind.TEXT
+            and (ctx.start is None or e.last_seen is None or e.last_seen > ctx.start)
+            and (ctx.end is None or e.first_seen is None or e.first_seen < ctx.end)
+        ]
+        for e in screened[:50]:
+            n = sum(1 for a in self.repo.appearances(ctx.tenant, e.id, limit=2000)
+                    if (ctx.start is None or a.end > ctx.start) and (ctx.end is None or a.start < ctx.end))
+            if n:
+                name = e.name or e.label
+                counts[name] = counts.get(name, 0) + n
+        return sorted(counts, key=lambda k: -counts[k])
+
+    # ------------------------------------------------------------------ helpers
+    def _query(self, text: str, keywords, phrases, entity_ids, label: str = "") -> Query:
+        return Query(text, self.embedder.embed_query(text), LexicalScorer(keywords, phrases), frozenset(entity_ids), label)
+
+    def _entities(self, tenant: str, sources: list[str] | None) -> list:
+        if sources:
+            return [e for src in sources for e in self.repo.list_entities(tenant, source=src)]
+        return list(self.repo.list_entities(tenant))
+
+    @staticmethod
+    def _scope(plan: QuestionPlan, question: Question, now: datetime, now_given: bool):
+        start = plan.scope.start if plan.scope else None
+        end = plan.scope.end if plan.scope else None
+        if question.start is not None:
+            qs = ensure_aware(question.start)
+            start = max(start, qs) if start else qs
+        if question.end is not None:
+            qe = ensure_aware(question.end)
+            end = min(end, qe) if end else qe
+        if now_given:
+            end = min(end, now) if end else now
+        return start, end
+
+
+def _entity_names(entities: list) -> dict[str, list[str]]:
+    """Display name or label -> ids of the entities carrying it (and the entities linked to them)."""
+    names: dict[str, list[str]] = {}
+    for e in entities:
+        for n in {e.name, e.label} - {None, ""}:
+            ids = names.setdefault(n, [])
+            ids.extend(i for i in [e.id, *e.linked_ids] if i not in ids)
+    return names
+
+
+def _judge(ctx: SearchContext, query: Query) -> Callable[[Scored], bool]:
+    return lambda item: ctx.is_evidence(item, query)
+
+
+def _pick(pool: dict[str, Scored], ordinal: str | None, ok: Callable[[Scored], bool]) -> Scored | None:
+    """The primary evidence among hits that are evidence (``ok``): the best clip/scene (a clip when
+    within :data:`CLIP_PREFERENCE` of the best), the earliest/latest near-best one for ``ordinal``
+    "first"/"last"; else the best coarse memory; ``None`` when nothing is evidence."""
+    fine = [s for s in pool.values() if s.level in FINE_LEVELS and s.kind in (Kind.EPISODIC, Kind.VISUAL) and ok(s)]
+    if fine:
+        best = max(s.score for s in fine)
+        if ordinal in ("first", "last"):
+            near = [s for s in fine if s.score >= ORDINAL_RELATIVE * best]
+            return (min if ordinal == "first" else max)(near, key=lambda s: s.start)
+        clips = [s for s in fine if s.level is Level.CLIP]
+        top_clip = max(clips, key=lambda s: s.score, default=None)
+        if top_clip is not None and top_clip.score >= best - CLIP_PREFERENCE:
+            return top_clip
+        return max(fine, key=lambda s: s.score)
+    rest = [s for s in pool.values() if ok(s)]
+    return max(rest, key=lambda s: s.score, default=None)
+
+
+def _ordered(pool: dict[str, Scored], primary: Scored | None, top_k: int, ok: Callable[[Scored], bool]) -> list[Scored]:
+    """Evidence list, ``primary`` first, one node per span (episodic over visual).
+
+    With a primary: the other clips/scenes that are evidence (``ok``), then the events/stories that
+    contain one of them (context), then semantic/entity memories that are evidence; summaries whose clips
+    did not hold up (backtracked decoys) are left out. Without: the best weak hits of any kind.
+    """
+    ranked = sorted(pool.values(), key=lambda s: -s.score)
+    if primary is not None:
+        fine = [s for s in ranked if s.level in FINE_LEVELS and ok(s) and s.id != primary.id]
+        support = [primary, *fine]
+        context = [
+            s for s in ranked
+            if s.level in (Level.EVENT, Level.STORY) and s.kind is Kind.EPISODIC
+            and any(f.source == s.source and s.start <= f.start and f.end <= s.end for f in support)
+        ]
+        other = [s for s in ranked if s.kind in (Kind.SEMANTIC, Kind.ENTITY) and ok(s)]
+        ranked = [primary, *fine, *context, *other]
+    out, seen = [], set()
+    for s in ranked:
+        key = (s.source, s.level, s.start, s.end)
+        if key in seen or s.id in {o.id for o in out}:
+            continue
+        seen.add(key)
+        out.append(s)
+        if len(out) >= top_k:
+            break
+    return out
+
+
+def _evidence(item: Scored, node) -> Evidence:
+    return Evidence(
+        source=item.source, start=item.start, end=item.end,
+        media_path=node.media_path if node is not None else None,
+        media_start_s=item.payload.get("media_start_s"), media_end_s=item.payload.get("media_end_s"),
+        level=item.level, kind=item.kind, text=node.text if node is not None else item.text,
+        score=round(item.score, 4), node_id=item.id,
+    )

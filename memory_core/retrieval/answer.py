@@ -1,0 +1,192 @@
+"""Answer composition: deterministic sentences from the evidence, or an LLM that must cite it.
+
+Deterministic answers quote the best evidence sentence (the sentence of the top node with the
+highest combined cosine + lexical match to the question) with its wall-clock time; per question
+type: ``when`` leads with the date and time, ``who`` with the speaker/entity names, ``how_many``
+with the count and the dates, ``current_state`` with the latest state and since when, ``order``
+with both events and their times. With an LLM, the prompt lists the evidence with ISO times and the
+deterministic draft; the reply must cite evidence as ``[n]`` with ``1 <= n <= len(evidence)``, or be
+the not-enough-evidence sentence; anything else raises :class:`LLMError`, so the caller falls back.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime, tzinfo
+
+import numpy as np
+
+from api_schemas import Evidence
+from memory_core.providers.base import LLMClient, LLMError
+from memory_core.retrieval.context import Query
+from memory_core.retrieval.lexical import STOPWORDS, combine
+
+NOT_ENOUGH = "Not enough evidence in memory to answer this."
+MAX_SENTENCES = 8  # sentences of the top node embedded to pick the best one
+LEXICAL_CLEAR, LEXICAL_MARGIN = 0.5, 0.25
+MAX_DATES = 20  # dates listed in a count answer
+_SPLIT = re.compile(r"(?:(?<=[.!?])|(?<=[.!?]['\"’”]))\s+(?=[A-Z0-9\"'“])")
+_SAID = re.compile(r"^(?P<who>[^.:]{1,60}?) said:")
+_LEADING_NAME = re.compile(r"^[A-Z][a-z'-]+(?: [A-Z][a-z'-]+){1,2}(?=\s)")
+_LLM_SYSTEM = (
+    "You answer questions about recorded video from a memory system. Use ONLY the numbered evidence. "
+    "Cite every claim with the evidence number in brackets, like [1]. Give dates and times as written "
+    "in the evidence. If the evidence does not answer the question, reply exactly: " + NOT_ENOUGH
+)
+
+
+def fmt_when(moment: datetime, tz: tzinfo) -> str:
+    """``Monday 16 November 2026 at 08:00:12 UTC`` (in ``tz``)."""
+    local = moment.astimezone(tz)
+    return f"{local:%A} {local.day} {local:%B %Y} at {local:%H:%M:%S} {local.tzname() or ''}".rstrip()
+
+
+def fmt_short(moment: datetime, tz: tzinfo) -> str:
+    """``Mon 16 Nov 2026 08:00`` (in ``tz``)."""
+    local = moment.astimezone(tz)
+    return f"{local:%a} {local.day} {local:%b %Y %H:%M}"
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of ``text``; a split inside a quotation (odd number of quote marks so far) is
+    undone, so ``Alice said: 'It came. It left.'`` stays one sentence."""
+    parts = [p.strip() for p in _SPLIT.split(" ".join(text.split())) if p.strip()]
+    out: list[str] = []
+    for p in parts:
+        if out and _open_quote(out[-1]):
+            out[-1] = f"{out[-1]} {p}"
+        else:
+            out.append(p)
+    return out
+
+
+def _open_quote(text: str) -> bool:
+    opens = len(re.findall(r"(?:^|(?<=\s))['‘]", text))
+    closes = len(re.findall(r"(?<=\S)['’](?=\s|$|[.,;:!?)])", text))
+    return text.count('"') % 2 == 1 or text.count("“") > text.count("”") or opens > closes
+
+
+def best_sentence(text: str, query: Query, embedder, weight: float) -> str:
+    """The sentence of ``text`` that best matches ``query`` (cosine of its embedding combined with
+    its lexical score); the whole text when it is one sentence. When one sentence wins lexically
+    by a clear margin (score >= :data:`LEXICAL_CLEAR`, :data:`LEXICAL_MARGIN` ahead of the next),
+    it is taken without embedding the sentences (one model call less on the answer path)."""
+    sentences = split_sentences(text)
+    if len(sentences) <= 1:
+        return text.strip()
+    sentences = sentences[:MAX_SENTENCES]
+    lex = query.scorer.score_texts(sentences)
+    order = np.argsort(-lex)
+    if lex[order[0]] >= LEXICAL_CLEAR and lex[order[0]] - lex[order[1]] >= LEXICAL_MARGIN:
+        return sentences[int(order[0])]  # a clear lexical winner: no model call needed
+    vecs = np.asarray(embedder.embed(sentences), dtype=np.float32)
+    cos = vecs @ np.asarray(query.vector, dtype=np.float32)
+    scores = [combine(float(c), float(x), weight) for c, x in zip(cos, lex)]
+    return sentences[int(np.argmax(scores))]
+
+
+def speaker_of(sentence: str) -> str | None:
+    """``"Alice Parker"`` from ``"Alice Parker said: '...'"``; None otherwise."""
+    m = _SAID.match(sentence)
+    return m.group("who").strip() if m else None
+
+
+def leading_name(sentence: str) -> str | None:
+    """A person-like name opening the sentence: 2-3 Titlecase words that are not stop words
+    (``"Carol Diaz is feeding the cat"`` -> ``"Carol Diaz"``); None otherwise."""
+    m = _LEADING_NAME.match(sentence)
+    if not m or any(w.lower() in STOPWORDS for w in m.group(0).split()):
+        return None
+    return m.group(0)
+
+
+def _where(ev, tz: tzinfo, with_source: bool) -> str:
+    return f"{ev.source}, {fmt_when(ev.start, tz)}" if with_source else fmt_when(ev.start, tz)
+
+
+def compose_what(sentence: str, ev, tz: tzinfo, with_source: bool = True) -> str:
+    """``<sentence> (<source>, <time>)``."""
+    return f"{sentence} ({_where(ev, tz, with_source)})"
+
+
+def compose_when(sentence: str, ev, tz: tzinfo) -> str:
+    """``On Monday 16 November 2026 at 08:00:12 UTC: <sentence>``."""
+    return f"On {fmt_when(ev.start, tz)}: {sentence}"
+
+
+def compose_who(names: Sequence[str], sentence: str, ev, tz: tzinfo) -> str:
+    """``Alice Parker - Monday ... UTC: <sentence>``; "No identified person" when ``names`` is empty."""
+    who = ", ".join(names) if names else "No identified person"
+    return f"{who} ({fmt_when(ev.start, tz)}): {sentence}"
+
+
+def compose_count(starts: Sequence[datetime], tz: tzinfo, often: bool = False, at_least: bool = False) -> str:
+    """``2 times: Tue 17 Nov 2026 18:30; Wed 18 Nov 2026 18:35.`` (plus the days covered for "how
+    often"; "At least" when the search limit was reached; dates beyond :data:`MAX_DATES` summarised)."""
+    n = len(starts)
+    dates = "; ".join(fmt_short(t, tz) for t in starts[:MAX_DATES])
+    if n > MAX_DATES:
+        dates += f"; and {n - MAX_DATES} more"
+    text = f"{'At least ' if at_least else ''}{n} time{'s' if n != 1 else ''}: {dates}."
+    if often and n:
+        days = len({t.astimezone(tz).date() for t in starts})
+        text += f" On {days} distinct day{'s' if days != 1 else ''}."
+    return text
+
+
+def compose_state(sentence: str, since: datetime, tz: tzinfo, episodic: bool = False) -> str:
+    """The latest state and since when (or, from episodic memory, when it was last seen)."""
+    if episodic:
+        return f"Most recent record ({fmt_when(since, tz)}): {sentence}"
+    return f"{sentence} (latest state, recorded since {fmt_when(since, tz)})"
+
+
+def compose_order(a: str, a_ev, b: str, b_ev, tz: tzinfo, relation: str | None) -> str:
+    """``"X" came first (time), then "Y" (time).`` prefixed by Yes/No when the question asserted a
+    relation ("did X happen before Y?")."""
+    first, first_ev, second, second_ev = (a, a_ev, b, b_ev) if a_ev.start <= b_ev.start else (b, b_ev, a, a_ev)
+    text = f"\u201c{first}\u201d came first ({fmt_when(first_ev.start, tz)}), then \u201c{second}\u201d ({fmt_when(second_ev.start, tz)})."
+    if relation:
+        a_before = a_ev.start <= b_ev.start
+        claim = relation in ("before", "earlier than")
+        text = ("Yes. " if claim == a_before else "No. ") + text
+    return text
+
+
+def compose_summary(items: Sequence, tz: tzinfo, label: str | None) -> str:
+    """What the scope holds, in time order: ``<label>: Mon 16 Nov 2026 08:00 <first sentence>; ...``."""
+    parts = [f"{fmt_short(e.start, tz)} {(split_sentences(e.text) or [e.text])[0]}" for e in items]
+    return (f"{label}: " if label else "") + " | ".join(parts)
+
+
+def compose_llm(
+    llm: LLMClient, question: str, qtype: str, evidence: Sequence[Evidence], draft: str, now: datetime,
+    max_tokens: int | None = None,
+) -> tuple[str, bool]:
+    """Ask ``llm`` to answer from ``evidence``; returns ``(answer, sufficient)``.
+
+    Raises:
+        LLMError: from the client, or when the reply is empty, cites nothing, or cites a number
+            outside the evidence list.
+    """
+    lines = [
+        f"[{i}] {e.start.isoformat()} to {e.end.isoformat()} | source {e.source} | {e.level.value} {e.kind.value} | "
+        f"score {e.score:.2f} | {e.text[:600]}"
+        for i, e in enumerate(evidence, 1)
+    ]
+    user = (
+        f"Now: {now.isoformat()}\nQuestion ({qtype}): {question}\n\nEvidence:\n" + "\n".join(lines)
+        + f"\n\nDraft answer from retrieval (may be improved, must stay faithful): {draft}\n\nAnswer:"
+    )
+    reply = (llm.complete(_LLM_SYSTEM, user, max_tokens=max_tokens) or "").strip()
+    if not reply:
+        raise LLMError("empty answer")
+    if reply.startswith(NOT_ENOUGH[:24]):
+        return NOT_ENOUGH, False
+    cited = [int(n) for n in re.findall(r"\[(\d+)\]", reply)]
+    if not cited:
+        raise LLMError("the answer cites no evidence")
+    if any(n < 1 or n > len(evidence) for n in cited):
+        raise LLMError(f"the answer cites evidence that was not given: {sorted(set(cited))}")
+    return reply, True
