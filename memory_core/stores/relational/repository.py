@@ -269,7 +269,11 @@ class SqlRepository:
         found: dict[str, MemoryNode] = {}
         with self._tx() as s:
             for chunk in _chunks(list(dict.fromkeys(node_ids))):
-                for row in s.execute(select(T_NODES).where(T_NODES.c.tenant_id == tenant, T_NODES.c.id.in_(chunk))):
+                # The tenant condition is written as ``tenant_id || '' = :tenant`` so SQLite's planner
+                # drives the lookup by the primary key instead of scanning the tenant's index range
+                # (measured: 22-34 ms -> <1 ms for 5 ids over 72k nodes); the condition still applies.
+                q = select(T_NODES).where(T_NODES.c.id.in_(chunk), T_NODES.c.tenant_id.concat("") == tenant)
+                for row in s.execute(q):
                     found[row.id] = convert.row_to_node(row)
         return [found[i] for i in node_ids if i in found]
 
