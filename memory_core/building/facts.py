@@ -1,0 +1,117 @@
+"""State observations in transcripts and on-screen text (rules, no model).
+
+Recognised forms (case-insensitive), each giving ``(subject, predicate, value)``:
+
+- "<the X> is/are (now|still) <state>" and "<the X>'s <state>": predicate ``state``, value one of
+  :data:`STATES` ("The front door is locked now" -> front door / state / locked).
+- "<X> is/are (now) in/at/inside/on <place>": predicate ``location`` ("The keys are on the kitchen
+  table" -> keys / location / on the kitchen table).
+- "<X> moved/was moved/went to <place>": predicate ``location``, value "at <place>".
+- on-screen lines "<SUBJECT> (IS) <STATE>" ("GATE 7 OPEN" -> gate 7 / state / open).
+
+Subjects are the last 1-4 words before the verb, cut at determiners, punctuation and
+conjunctions; pronouns ("it", "this", "everything") are no subject.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+STATES = (
+    "out of order", "out of stock", "switched on", "switched off", "turned on", "turned off",
+    "open", "opened", "closed", "shut", "locked", "unlocked", "on", "off", "empty", "full",
+    "charging", "charged", "broken", "fixed", "ready", "running", "stopped", "paused", "working",
+    "available", "unavailable", "occupied", "free", "clean", "dirty", "missing", "blocked", "clear",
+    "armed", "disarmed", "enabled", "disabled", "active", "inactive", "late", "delayed", "cancelled",
+    "canceled", "boarding", "sold out", "done", "finished",
+)
+_CANON = {"opened": "open", "shut": "closed", "switched on": "on", "turned on": "on", "switched off": "off",
+          "turned off": "off", "canceled": "cancelled"}
+_STATE_RE = "|".join(re.escape(s) for s in sorted(STATES, key=len, reverse=True))
+_ADV = r"(?:(?:now|still|currently|already|finally|also)\s+)?"
+_VERB_STATE = re.compile(rf"(?i)(?:\s+(?:is|are|has\s+been|have\s+been)\s+|'s\s+){_ADV}(?P<state>{_STATE_RE})(?![\w-])")
+_VERB_PLACE = re.compile(rf"(?i)\s+(?:is|are)\s+{_ADV}(?P<prep>in|at|inside|on)\s+(?P<place>[\w' -]+)")
+_VERB_MOVE = re.compile(r"(?i)\s+(?:moved|was\s+moved|were\s+moved|has\s+been\s+moved|have\s+been\s+moved|went)\s+to\s+(?P<place>[\w' -]+)")
+_OCR_STATE = re.compile(rf"(?i)^\s*(?P<subj>[\w' -]{{2,40}}?)\s*[:\-]?\s+(?:is\s+)?(?P<state>{_STATE_RE})\s*[.!]?\s*$")
+
+_DETERMINERS = {"the", "a", "an", "my", "our", "your", "his", "her", "their", "its", "this", "that", "these", "those", "some"}
+_STOP_SUBJECT = {"it", "this", "that", "everything", "everyone", "nothing", "something", "he", "she", "they", "we",
+                 "you", "i", "there", "here", "what", "which", "who", "one", "all", "thing"}
+_BREAK_WORDS = {"and", "but", "so", "because", "then", "okay", "ok", "well", "yes", "no", "now", "oh", "if",
+                "when", "while", "said", "says", "think", "guess", "hey", "hi", "hello", "look", "see"}
+_PLACE_STOP = re.compile(
+    r"(?i)\s+(?:and|but|so|because|then|now|again|already|since|until|for|with|when|while|yesterday|today|"
+    r"tonight|tomorrow|this|last|right|at\s+\d)\b.*$"
+)
+
+
+@dataclass(slots=True)
+class Observation:
+    """One stated fact: ``subject`` normalised (lower case), ``subject_text`` as written."""
+
+    subject: str
+    subject_text: str
+    predicate: str
+    value: str
+    at: datetime
+    evidence_id: str
+    quote: str = ""
+
+
+def _subject_before(text: str) -> tuple[str, str] | None:
+    clause = re.split(r"[,;:.!?\"()]", text)[-1]
+    words = clause.split()
+    picked: list[str] = []
+    for w in reversed(words):
+        lw = w.casefold().strip("'")
+        if lw in _DETERMINERS or lw in _BREAK_WORDS or len(picked) == 4:
+            break
+        picked.insert(0, w.strip("'"))
+    if not picked or picked[-1].casefold() in _STOP_SUBJECT or picked[0].casefold() in _STOP_SUBJECT:
+        return None
+    subj_text = " ".join(picked)
+    return " ".join(subj_text.casefold().split()), subj_text
+
+
+def _place(raw: str) -> str:
+    place = _PLACE_STOP.sub("", raw).strip(" '-")
+    return " ".join(place.split()[:5])
+
+
+def find_states(sentence: str, at: datetime, evidence_id: str) -> list[Observation]:
+    """State and location observations in one spoken or written sentence."""
+    out: list[Observation] = []
+    for pat, pred in ((_VERB_STATE, "state"), (_VERB_PLACE, "location"), (_VERB_MOVE, "location")):
+        for m in pat.finditer(sentence):
+            subj = _subject_before(sentence[: m.start()])
+            if subj is None:
+                continue
+            if pred == "state":
+                value = _CANON.get(m.group("state").casefold(), m.group("state").casefold())
+                if value in ("on", "off") and re.match(r"\s*(?:the|a|my)\b", sentence[m.end():], re.I):
+                    continue  # "is on the table" is a place, not a switch
+            else:
+                place = _place(m.group("place"))
+                if not place:
+                    continue
+                prep = m.groupdict().get("prep")
+                value = f"{prep.casefold()} {place}" if prep else f"at {place}"
+            out.append(Observation(subj[0], subj[1], pred, value, at, evidence_id, sentence.strip()[:200]))
+    return out
+
+
+def find_ocr_state(line: str, at: datetime, evidence_id: str) -> Observation | None:
+    """``"GATE 7 OPEN"`` -> gate 7 / state / open; ``None`` for lines that state nothing."""
+    m = _OCR_STATE.match(line)
+    if not m:
+        return None
+    subj_text = " ".join(m.group("subj").split()).strip(" :-")
+    words = [w for w in subj_text.split() if w.casefold() not in _DETERMINERS]
+    if not words or words[-1].casefold() in _STOP_SUBJECT:
+        return None
+    value = m.group("state").casefold()
+    subject = " ".join(words)
+    subject = subject.lower() if subject.isupper() else subject  # "GATE 7" reads "gate 7" in a sentence
+    return Observation(subject.casefold(), subject, "state", _CANON.get(value, value), at, evidence_id, line.strip()[:200])
