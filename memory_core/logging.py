@@ -60,7 +60,7 @@ def configure_logging(level: str = "INFO", json: bool = False) -> None:
     global _configured
     lvl = getattr(logging, level.upper(), logging.INFO)
     logging.basicConfig(stream=sys.stderr, level=lvl, format="%(message)s", force=True)
-    for noisy in ("httpx", "httpcore", "urllib3", "faster_whisper", "numba", "PIL"):
+    for noisy in ("httpx", "httpcore", "urllib3", "faster_whisper", "numba", "PIL", "alembic", "sentence_transformers"):
         logging.getLogger(noisy).setLevel(max(lvl, logging.WARNING))
     renderer = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
     structlog.configure(

@@ -52,6 +52,7 @@ class QuestionPlan:
     sub_queries: list[str] = field(default_factory=list)
     relation: str | None = None
     ordinal: str | None = None
+    onscreen: bool = False  # the question asks for on-screen text (OCR)
 
     @property
     def generic(self) -> bool:
@@ -75,6 +76,16 @@ _WHO = re.compile(r"\bwho(?:m|se)?\b|\bwhich\s+person\b|\bby\s+whom\b", re.I)
 _STATE = re.compile(r"\b(?:now|currently|current|latest|still|at\s+the\s+moment|these\s+days|right\s+now|at\s+present|presently)\b", re.I)
 _WHERE = re.compile(r"\bwhere\b", re.I)
 _FIRST = re.compile(r"\b(?:first|earliest)\b", re.I)
+# Questions about on-screen text. Memory text renders OCR as "On screen: ...", so these questions
+# search for "screen" and drop the verbs ("written", "displayed") that never occur in memory text.
+_ONSCREEN = re.compile(
+    r"\b(?:written|writing|on[- ]?screen|signs?|signage|caption(?:s|ed)?|displayed|display|banner|placard|"
+    r"label(?:led|ed)?|(?:what|which)\s+text|text\s+(?:on|in)|says?\s+on|read\s+on)\b",
+    re.I,
+)
+_ONSCREEN_NOISE = {"written", "writing", "displayed", "display", "shown", "show", "says", "say", "read", "text",
+                   "sign", "signs", "signage", "caption", "captions", "captioned", "banner", "placard",
+                   "label", "labelled", "labeled", "onscreen", "screen"}
 _LAST = re.compile(r"\b(?:last|most\s+recent(?:ly)?|latest)\b", re.I)
 _QUOTED = re.compile(r"\"([^\"]+)\"|“([^”]+)”|(?<!\w)'([^']+)'(?!\w)")
 _CAP_TOKEN = re.compile(r"[A-Z][A-Za-z0-9'-]*|\d+[A-Za-z]?")
@@ -213,11 +224,16 @@ def parse_question(
     if qtype in (QuestionType.WHEN, QuestionType.WHAT, QuestionType.WHO, QuestionType.WHERE):
         ordinal = "first" if _FIRST.search(content) else "last" if _LAST.search(content) else None
     entity_ids, entity_names = match_entities(text, known_entity_names or {})
+    keywords = extract_keywords(content)
+    onscreen = bool(_ONSCREEN.search(content))
+    if onscreen:
+        keywords = [k for k in keywords if k not in _ONSCREEN_NOISE] + ["screen"]
     return QuestionPlan(
         text=text,
         qtype=qtype,
         content=content,
-        keywords=extract_keywords(content),
+        onscreen=onscreen,
+        keywords=keywords,
         phrases=extract_phrases(content),
         entity_ids=entity_ids,
         entity_names=entity_names,

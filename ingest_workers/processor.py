@@ -1,0 +1,104 @@
+"""Per-clip processing shared by file ingest and live streams:
+
+    perceive (a group of windows) -> resolve entities -> clip memories -> hierarchy -> write
+
+``ClipProcessor`` holds the incremental state of one media file or stream session (open scene,
+event and story; the source's entity clusters) so the same code serves a 10-hour file and a
+stream that never ends. ``finish`` closes what is open and updates entity and semantic memory;
+``checkpoint`` does the entity/semantic part without closing, for long-running streams.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from api_schemas import Kind
+from ingest_workers.perceive import Perceiver
+from ingest_workers.writer import MemoryWriter
+from memory_core.building.clips import build_clip_nodes, clip_node_id
+from memory_core.building.context import BuildContext
+from memory_core.building.entities import EntityResolver
+from memory_core.building.hierarchy import HierarchyBuilder
+from memory_core.building.semantic import SemanticBuilder
+from memory_core.domain import ClipWindow, MediaFile
+
+
+class ClipProcessor:
+    """Turns clip windows of one media file (or stream session) into stored memories.
+
+    Args:
+        rt: the runtime (stores and providers).
+        tenant, source: where the memories belong.
+        media: the media file or stream session (its id scopes node ids and rollback).
+    """
+
+    def __init__(self, rt, tenant: str, source: str, media: MediaFile) -> None:
+        s = rt.settings
+        self.rt = rt
+        self.settings = s
+        self.writer = MemoryWriter(rt, tenant, source, media)
+        rt.ensure_collection()
+        self.perceiver = Perceiver(rt.providers, s)
+        self.ctx = BuildContext(
+            tenant=tenant, source=source, media=media, settings=s, embedder=rt.providers.text_embedder(),
+            llm=rt.providers.llm(), provenance=dict(self.perceiver.provenance),
+        )
+        self.resolver = EntityResolver(rt.repo, tenant, source, s)
+        self.hierarchy = HierarchyBuilder(self.ctx)
+        self.skipped: list[str] = []
+        self.last_end_s = 0.0
+        self._semantic_marker = 0
+
+    def process(self, windows: Sequence[ClipWindow]) -> None:
+        """Perceive a group of consecutive windows and buffer their memories (flushes every
+        ``ingest.write_batch_clips`` clips, so fresh clips become searchable quickly)."""
+        if not windows:
+            return
+        ctx = self.ctx
+        for perception in self.perceiver.perceive(windows):
+            w = perception.window
+            self.skipped.extend(x for x in perception.skipped if x not in self.skipped)
+            self.writer.store_keyframes(perception)
+            resolved = self.resolver.resolve(
+                perception, clip_node_id(ctx, w.index), ctx.wall(w.media_start_s), ctx.wall(w.media_end_s), ctx.wall
+            )
+            nodes = build_clip_nodes(perception, ctx, resolved)
+            episodic = next(n for n in nodes if n.kind is Kind.EPISODIC)
+            self.writer.add(nodes)
+            self.writer.add(self.hierarchy.add_clip(episodic, w, companions=[n for n in nodes if n is not episodic]))
+            self.last_end_s = max(self.last_end_s, w.media_end_s)
+        self.writer.maybe_flush(self.settings.ingest.write_batch_clips)
+
+    def flush(self) -> None:
+        """Write buffered memories now."""
+        self.writer.flush()
+
+    def checkpoint(self) -> None:
+        """Write buffered memories, entity updates and semantic memory for what came since the
+        last checkpoint, without closing the open scene/event/story (live streams)."""
+        self.writer.flush()
+        self.resolver.flush()
+        nodes = self.writer.written_nodes()
+        fresh = nodes[self._semantic_marker:]
+        self._semantic_marker = len(nodes)
+        self.writer.add(self.resolver.entity_nodes(self.ctx))
+        if fresh:
+            self.writer.add(SemanticBuilder(self.rt.repo, self.rt.vectors, self.ctx).update(fresh))
+        self.writer.flush()
+
+    def finish(self) -> dict[str, int]:
+        """Close open scenes, events and stories, then update entity and semantic memory.
+        Returns the counts written per level and kind, plus ``entities`` touched."""
+        self.writer.add(self.hierarchy.close())
+        self.writer.flush()
+        self.resolver.flush()
+        self.writer.add(self.resolver.entity_nodes(self.ctx))
+        self.writer.add(SemanticBuilder(self.rt.repo, self.rt.vectors, self.ctx).update(self.writer.written_nodes()))
+        self.writer.flush()
+        counts = self.writer.counts()
+        counts["entities"] = self.resolver.touched_count()
+        return counts
+
+    def rollback(self) -> None:
+        """Remove everything this processor wrote (failure, cancel)."""
+        self.writer.rollback()

@@ -1,0 +1,106 @@
+"""Write stage: buffered, idempotent writes of memory nodes to both stores.
+
+Nodes are keyed by their deterministic id, so a node re-emitted later (a clip whose scene just
+closed now has a ``parent_id``) replaces the buffered copy, and a flush upserts: re-ingest never
+duplicates. ``rollback`` removes everything this media file wrote.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+from memory_core.domain import ClipPerception, MediaFile, MemoryNode
+from memory_core.logging import get_logger
+from memory_core.stores.base import VectorFilter
+
+log = get_logger(__name__)
+
+
+class MemoryWriter:
+    """Buffers nodes of one media file and writes them to the relational and vector stores.
+
+    Args:
+        rt: the runtime (``repo``, ``vectors``, ``keyframes``).
+        tenant, source: where the memories belong.
+        media: the media file being ingested (its id scopes rollback).
+    """
+
+    def __init__(self, rt, tenant: str, source: str, media: MediaFile) -> None:
+        self.rt = rt
+        self.tenant = tenant
+        self.source = source
+        self.media = media
+        self._pending: dict[str, MemoryNode] = {}
+        self._written: dict[str, MemoryNode] = {}
+        self._clips_since_flush = 0
+
+    def clip_key(self, index: int) -> str:
+        """Folder key of a clip's keyframes: ``<media id>-<clip index>``."""
+        return f"{self.media.id}-{index:06d}"
+
+    def store_keyframes(self, perception: ClipPerception) -> None:
+        """Write the clip's keyframe JPEGs and set each ``Keyframe.path`` (relative to the store)."""
+        key = self.clip_key(perception.window.index)
+        for i, kf in enumerate(perception.keyframes):
+            kf.path = self.rt.keyframes.put(self.tenant, self.source, key, i, kf.jpeg)
+
+    def add(self, nodes: Iterable[MemoryNode]) -> None:
+        """Buffer nodes (the latest copy of an id wins)."""
+        for n in nodes:
+            if n.level.value == "clip" and n.kind.value == "episodic" and n.id not in self._pending and n.id not in self._written:
+                self._clips_since_flush += 1
+            self._pending[n.id] = n
+
+    def maybe_flush(self, every_clips: int) -> None:
+        """Flush when at least ``every_clips`` new clips are buffered."""
+        if self._clips_since_flush >= every_clips:
+            self.flush()
+
+    def flush(self) -> None:
+        """Upsert buffered nodes into the relational store, then the vector store."""
+        if not self._pending:
+            return
+        nodes = list(self._pending.values())
+        self.rt.repo.upsert_nodes(nodes)
+        self.rt.vectors.upsert(nodes)
+        self._written.update(self._pending)
+        self._pending.clear()
+        self._clips_since_flush = 0
+
+    def written_nodes(self) -> list[MemoryNode]:
+        """Every node written so far for this media file (latest copies)."""
+        return list(self._written.values()) + list(self._pending.values())
+
+    def counts(self) -> dict[str, int]:
+        """Nodes written per level and per kind, e.g. ``{"clip": 6, "episodic": 9, ...}``."""
+        c: Counter[str] = Counter()
+        for n in self.written_nodes():
+            c[n.level.value] += 1
+            c[n.kind.value] += 1
+        return dict(c)
+
+    def _delete_media_memories(self) -> None:
+        rt, t = self.rt, self.tenant
+        rt.vectors.delete(VectorFilter(tenant=t, media_file_id=self.media.id))
+        ids = [n.id for n in rt.repo.list_nodes(t, media_file_id=self.media.id, limit=10_000_000)]
+        if ids:
+            rt.repo.delete_nodes(t, ids)
+        rt.keyframes.delete_prefix(t, self.source, f"{self.media.id}-")
+
+    def replace_previous(self) -> None:
+        """Remove memories an earlier ingest of the same file wrote (re-ingest replaces)."""
+        self._delete_media_memories()
+
+    def rollback(self) -> None:
+        """Remove everything this ingest wrote; used on failure and cancel."""
+        self._pending.clear()
+        try:
+            self._delete_media_memories()
+            ids = [n.id for n in self._written.values()]
+            if ids:
+                self.rt.repo.delete_nodes(self.tenant, ids)
+                self.rt.vectors.delete(VectorFilter(tenant=self.tenant, node_ids=ids))
+        except Exception as exc:  # never mask the original failure
+            log.error("rollback incomplete", media=self.media.id, error=repr(exc))
+        self._written.clear()

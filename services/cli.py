@@ -1,0 +1,232 @@
+"""``vidmem`` command line (typer). Machine-readable output goes to stdout; progress and logs to
+stderr. The ``ingest`` and ``ask --json`` outputs are a stable contract driven by evaluations.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from api_schemas import EntityKind, Kind, Level, Question
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="vidmem: memory for long and streaming video.")
+
+SAMPLE = Path(__file__).resolve().parent.parent / "tests" / "data" / "sample.mp4"
+
+
+def _iso(value: str | None, name: str) -> datetime | None:
+    from memory_core.timeutil import parse_iso
+
+    if value is None:
+        return None
+    try:
+        return parse_iso(value)
+    except ValueError:
+        raise typer.BadParameter(f"{name} must be ISO 8601 with a timezone, e.g. 2026-11-16T08:00:00+00:00") from None
+
+
+def _runtime():
+    from memory_core.runtime import Runtime
+
+    return Runtime.open()
+
+
+def _print_json(obj) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def _media_ref(e) -> str:
+    """``file@start-end s`` for evidence with media offsets; semantic memories have none."""
+    if e.media_path is None or e.media_start_s is None or e.media_end_s is None:
+        return "(no media span)"
+    return f"{e.media_path}@{e.media_start_s:.1f}-{e.media_end_s:.1f}s"
+
+
+def _ingest(rt, path: Path, source: str, start: datetime | None, quiet: bool = False):
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.console import Console
+
+    from ingest_workers.pipeline import ingest_file
+
+    console = Console(stderr=True)
+    with Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>5.1f}%"),
+        TimeElapsedColumn(), console=console, transient=True, disable=quiet or not console.is_terminal,
+    ) as bar:
+        task = bar.add_task("ingest", total=100)
+        return ingest_file(rt, path, source=source, start_time=start,
+                           progress=lambda step, pct: bar.update(task, completed=pct, description=step))
+
+
+@app.command()
+def ingest(
+    path: Annotated[Path, typer.Argument(help="media file to ingest")],
+    source: Annotated[str, typer.Option(help="source name: a camera, a device, a film")] = "default",
+    start_time: Annotated[Optional[str], typer.Option("--start-time", help="wall-clock time of the first frame, ISO 8601")] = None,
+) -> None:
+    """Ingest a media file into a source; prints one JSON summary on stdout."""
+    start = _iso(start_time, "--start-time")
+    rt = _runtime()
+    try:
+        result = _ingest(rt, path, source, start)
+    finally:
+        rt.close()
+    _print_json(result.model_dump(mode="json"))
+    raise typer.Exit(0 if result.status in ("succeeded", "partial") else 1)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="a plain-language question")],
+    source: Annotated[Optional[list[str]], typer.Option(help="limit to these sources (repeatable)")] = None,
+    now: Annotated[Optional[str], typer.Option(help="anchor for 'yesterday', 'on Tuesday'... ISO 8601")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print answer, evidence and trace as JSON")] = False,
+    max_steps: Annotated[int, typer.Option(help="agent step budget")] = 24,
+) -> None:
+    """Answer a question from memory, with the moments that prove it."""
+    rt = _runtime()
+    try:
+        q = Question(text=question, sources=source or None, now=_iso(now, "--now"), max_steps=max_steps)
+        answer = rt.agent.ask(q, tenant=rt.settings.default_tenant)
+    finally:
+        rt.close()
+    if as_json:
+        _print_json({
+            "answer": answer.answer,
+            "sufficient": answer.sufficient,
+            "question_type": answer.question_type.value,
+            "evidence": [
+                {k: v for k, v in e.model_dump(mode="json").items() if k != "node_id"} | {"node_id": e.node_id}
+                for e in answer.evidence
+            ],
+            "trace": [t.model_dump(mode="json") for t in answer.trace],
+        })
+        return
+    typer.echo(answer.answer)
+    for e in answer.evidence[:5]:
+        typer.echo(f"  - [{e.start.isoformat()} .. {e.end.isoformat()}] {e.source} {_media_ref(e)} "
+                   f"({e.level.value}/{e.kind.value}, {e.score:.2f}) {e.text[:120]}")
+
+
+@app.command()
+def memories(
+    source: Annotated[Optional[str], typer.Option()] = None,
+    level: Annotated[Optional[Level], typer.Option()] = None,
+    kind: Annotated[Optional[Kind], typer.Option()] = None,
+    start: Annotated[Optional[str], typer.Option(help="ISO 8601: memories ending after this")] = None,
+    end: Annotated[Optional[str], typer.Option(help="ISO 8601: memories starting before this")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=100_000)] = 50,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Browse memories by source, level, kind and time."""
+    rt = _runtime()
+    try:
+        nodes = rt.repo.list_nodes(rt.settings.default_tenant, source=source, level=level, kind=kind,
+                                   start=_iso(start, "--start"), end=_iso(end, "--end"), limit=limit)
+    finally:
+        rt.close()
+    if as_json:
+        _print_json([n.to_out().model_dump(mode="json") for n in nodes])
+        return
+    for n in nodes:
+        typer.echo(f"{n.start.isoformat()} {n.level.value:<5} {n.kind.value:<8} {n.source}: {n.text[:140]}")
+
+
+@app.command()
+def entities(
+    source: Annotated[Optional[str], typer.Option()] = None,
+    kind: Annotated[Optional[EntityKind], typer.Option()] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """List people, voices, names and on-screen texts with their appearance counts."""
+    rt = _runtime()
+    try:
+        ents = rt.repo.list_entities(rt.settings.default_tenant, source=source, kind=kind)
+    finally:
+        rt.close()
+    rows = [{
+        "id": e.id, "source": e.source, "kind": e.kind.value, "label": e.label, "name": e.name, "count": e.count,
+        "first_seen": e.first_seen.isoformat() if e.first_seen else None,
+        "last_seen": e.last_seen.isoformat() if e.last_seen else None,
+        "linked_ids": e.linked_ids, "possible_duplicates": e.possible_duplicates,
+    } for e in ents]
+    if as_json:
+        _print_json(rows)
+        return
+    for r in rows:
+        typer.echo(f"{r['kind']:<5} {(r['name'] or r['label']):<24} x{r['count']:<4} {r['first_seen']} .. {r['last_seen']}  {r['source']}")
+
+
+@app.command()
+def search(
+    text: Annotated[str, typer.Argument(help="text to search for")],
+    source: Annotated[Optional[list[str]], typer.Option()] = None,
+    limit: Annotated[int, typer.Option(min=1, max=100)] = 10,
+) -> None:
+    """Flat search over all clip memories (for comparison with ``ask``); prints JSON."""
+    from memory_core.retrieval.flat import flat_search
+
+    rt = _runtime()
+    try:
+        rt.ensure_collection()
+        q = Question(text=text, sources=source or None, top_k=limit)
+        result = flat_search(rt.vectors, rt.providers.text_embedder(), q, rt.settings.default_tenant, limit=limit)
+    finally:
+        rt.close()
+    _print_json(result.model_dump(mode="json") if hasattr(result, "model_dump") else result)
+
+
+@app.command()
+def demo(
+    path: Annotated[Path, typer.Option(help="media to ingest")] = SAMPLE,
+    question: Annotated[list[str], typer.Option(help="question(s) to ask after ingest")] = None,
+) -> None:
+    """The main job on the bundled sample: ingest it, then answer questions about it."""
+    if not path.exists():
+        typer.echo(f"sample not found: {path}", err=True)
+        raise typer.Exit(2)
+    questions = question or [
+        "What did Alice Parker say?",
+        "What is written on the screen at the delivery bay?",
+        "Who arrived at delivery bay three?",
+    ]
+    rt = _runtime()
+    try:
+        result = _ingest(rt, path, "demo", None)
+        typer.echo(json.dumps(result.model_dump(mode="json"), indent=2, default=str))
+        for q in questions:
+            answer = rt.agent.ask(Question(text=q, sources=["demo"]), tenant=rt.settings.default_tenant)
+            typer.echo(f"\nQ: {q}\nA: {answer.answer}")
+            for e in answer.evidence[:3]:
+                typer.echo(f"   evidence {e.start.isoformat()} {_media_ref(e)} score {e.score:.2f}")
+    finally:
+        rt.close()
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on (0.0.0.0 for every interface)")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8080,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="ingest jobs at once (overrides api.ingest_workers)")] = 0,
+) -> None:
+    """Run the REST service (embedded stores, in-process ingest pool); the admin key is
+    VIDMEM_ADMIN_KEY or the generated <home>/admin.key."""
+    import uvicorn
+
+    from memory_core.settings import get_settings
+    from services.api import create_app
+
+    settings = get_settings()
+    if workers:
+        settings = settings.model_copy(update={"api": settings.api.model_copy(update={"ingest_workers": workers})})
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False, proxy_headers=False)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()
