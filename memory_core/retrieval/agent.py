@@ -158,7 +158,7 @@ class RetrievalAgent:
         pool = yield from locate(ctx, query, self.repo, windows())
         ok = _judge(ctx, query)
         primary = _pick(pool, plan.ordinal, ok)
-        items = _ordered(pool, primary, question.top_k, ok)
+        items = [i for i in _ordered(pool, primary, question.top_k, ok) if i is primary or _inside_scope(i, ctx)]
 
         def deterministic(nodes: dict) -> str:
             sentence = self._sentence(nodes, primary, query)
@@ -341,6 +341,16 @@ def _ordered(pool: dict[str, Scored], primary: Scored | None, top_k: int, ok: Ca
         if len(out) >= top_k:
             break
     return out
+
+
+def _inside_scope(item: Scored, ctx: SearchContext) -> bool:
+    """Whether ``item`` may stand as evidence for a time-scoped question. Clips and scenes already
+    overlap the scope (the search filter); semantic and entity memories summarise long spans
+    (a routine over a week, a person's whole timeline), so they count only when they begin inside
+    the scope: "what did I do yesterday" must not cite a routine or a person that began last week."""
+    if ctx.start is None or item.kind in (Kind.EPISODIC, Kind.VISUAL):
+        return True
+    return item.start >= ctx.start
 
 
 def _evidence(item: Scored, node) -> Evidence:

@@ -48,6 +48,9 @@ def fmt_short(moment: datetime, tz: tzinfo) -> str:
     return f"{local:%a} {local.day} {local:%b %Y %H:%M}"
 
 
+_ROSTER = re.compile(r"^(?:Speakers|People(?: visible)?|Names):\s", re.I)
+
+
 def split_sentences(text: str) -> list[str]:
     """Sentences of ``text``; a split inside a quotation (odd number of quote marks so far) is
     undone, so ``Alice said: 'It came. It left.'`` stays one sentence."""
@@ -75,7 +78,13 @@ def best_sentence(text: str, query: Query, embedder, weight: float) -> str:
     sentences = split_sentences(text)
     if len(sentences) <= 1:
         return text.strip()
-    sentences = sentences[:MAX_SENTENCES]
+    # Roster sentences ("Speakers: ...; People: ..." tails of summaries, "People visible: ...") say
+    # who was there, not what happened: they match any question naming a person, so they answer only
+    # when nothing else is left (who-questions take names from node attributes, not from here).
+    content = [x for x in sentences if not _ROSTER.match(x)]
+    sentences = (content or sentences)[:MAX_SENTENCES]
+    if len(sentences) == 1:
+        return sentences[0]
     lex = query.scorer.score_texts(sentences)
     order = np.argsort(-lex)
     if lex[order[0]] >= LEXICAL_CLEAR and lex[order[0]] - lex[order[1]] >= LEXICAL_MARGIN:

@@ -111,7 +111,9 @@ def descend(ctx: SearchContext, query: Query, cand: Candidate, explored: set[str
     if cand.kind is Kind.SEMANTIC:
         if not cand.evidence_ids:
             return []
-        flt = ctx.filter(node_ids=cand.evidence_ids, scoped=False)
+        # A routine's evidence spans many days: only the moments inside the question's scope count
+        # ("yesterday" must not cite today's occurrence of the same routine).
+        flt = ctx.filter(node_ids=cand.evidence_ids)
         hits = ctx.search(query, flt, len(cand.evidence_ids), via="semantic evidence")
         yield ctx.step("descend", level=Level.CLIP, kind=Kind.SEMANTIC, candidates=len(hits), best=_best(hits),
                        detail=f"{label}evidence of {cand.describe()}")
