@@ -93,6 +93,12 @@ def clip_colour_vector(node: MemoryNode, window: ClipWindow | None) -> np.ndarra
     return None
 
 
+def _has_content(node: MemoryNode) -> bool:
+    """Whether a clip carries perceived content beyond its colour descriptor."""
+    a = node.attributes or {}
+    return bool(a.get("speakers") or a.get("ocr") or a.get("faces") or a.get("caption"))
+
+
 class HierarchyBuilder:
     """Builds scene, event and story nodes from a file's clip nodes, incrementally.
 
@@ -158,7 +164,7 @@ class HierarchyBuilder:
         d = max(window.duration_s, 1e-6)
         return [(t - window.media_start_s) / d for t in window.shot_boundaries if window.media_start_s <= t <= window.media_end_s]
 
-    def _cut_late(self, window: ClipWindow) -> bool:
+    def _cut_late(self, window: ClipWindow) -> bool:  # noqa: D102
         return any(f > 0.5 for f in self._cut_positions(window))
 
     def _scene_break(self, node: MemoryNode, window: ClipWindow, colour: np.ndarray | None) -> str | None:
@@ -171,9 +177,13 @@ class HierarchyBuilder:
         cut = self._cut_pending or any(f <= 0.5 for f in self._cut_positions(window))
         if not cut:
             return None
-        text_sim = _cos(None if node.vector is None else np.asarray(node.vector, np.float32), s.vec_sum)
-        if text_sim is not None and text_sim >= self.ing.scene_merge_similarity:
-            return None
+        # A clip with nothing heard, read or seen (no speech, on-screen text, faces or caption) has
+        # only the boilerplate colour descriptor as text, and all such clips embed alike: at a cut
+        # between them the picture decides, not the text.
+        if _has_content(node):
+            text_sim = _cos(None if node.vector is None else np.asarray(node.vector, np.float32), s.vec_sum)
+            if text_sim is not None and text_sim >= self.ing.scene_merge_similarity:
+                return None
         colour_sim = _cos(colour, s.colour_sum)
         if colour_sim is not None and colour_sim >= self.ing.scene_colour_similarity:
             return None
