@@ -176,7 +176,7 @@ class Perceiver:
         if self.ocr is not None and self.s.ocr_frames_per_clip > 0:
             seen: set[str] = set()
             for i in evenly_spaced(len(frames), self.s.ocr_frames_per_clip):
-                rgb = frames[i].rgb
+                rgb, scale = _downscale(frames[i].rgb, self.s.ocr_max_px)
                 check = getattr(self.ocr, "likely_has_text", None)
                 if check is not None and not check(rgb):
                     continue
@@ -184,6 +184,8 @@ class Perceiver:
                     key = " ".join(line.text.lower().split())
                     if key not in seen:
                         seen.add(key)
+                        if line.box is not None and scale != 1.0:
+                            line.box = tuple(int(round(v / scale)) for v in line.box)
                         out.ocr.append(line)
         if self.captioner is not None:
             picked = [frames[i].rgb for i in pick_keyframes(window, self.s.keyframes_per_clip)]

@@ -40,6 +40,7 @@ class IngestSettings(BaseModel):
     keyframes_per_clip: int = Field(2, ge=1, le=16)
     ocr_frames_per_clip: int = Field(1, ge=0, le=16, description="frames per clip given to OCR (the costliest model)")
     face_max_px: int = Field(640, ge=64, description="frames are downscaled to this long side for face detection")
+    ocr_max_px: int = Field(960, ge=160, description="frames are downscaled to this long side for OCR (dense 720p credits: ~4 s/frame at 1280 px)")
     max_pixels: int = Field(8192 * 8192, description="frames larger than this are rejected as absurd")
     max_media_seconds: float = Field(14 * 24 * 3600.0, description="longer media is refused")
     decode_threads: int = Field(0, ge=0, description="PyAV decoder threads, 0 = auto")
