@@ -52,6 +52,7 @@ def redact_event(_logger: Any, _method: str, event_dict: dict) -> dict:
 
 
 _configured = False
+_PROCESSORS: list = []
 
 
 def configure_logging(level: str = "INFO", json: bool = False) -> None:
@@ -63,14 +64,17 @@ def configure_logging(level: str = "INFO", json: bool = False) -> None:
     for noisy in ("httpx", "httpcore", "urllib3", "faster_whisper", "numba", "PIL", "alembic", "sentence_transformers"):
         logging.getLogger(noisy).setLevel(max(lvl, logging.WARNING))
     renderer = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
+    # One list, updated in place: loggers bound before a later configure_logging (module-level
+    # ``log = get_logger(...)``) hold this list, so they switch renderer (e.g. to JSON) too.
+    _PROCESSORS[:] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        redact_event,
+        renderer,
+    ]
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            redact_event,
-            renderer,
-        ],
+        processors=_PROCESSORS,
         wrapper_class=structlog.make_filtering_bound_logger(lvl),
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=False,

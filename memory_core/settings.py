@@ -133,6 +133,24 @@ class ApiSettings(BaseModel):
     retention_sweep_s: float = Field(300.0, gt=0, description="period of the retention sweep")
 
 
+class StreamSettings(BaseModel):
+    """Live sources (``ingest_workers.stream``): timeouts, watchdog, backoff and backpressure. Seconds."""
+
+    open_timeout_s: float = Field(15.0, gt=0, description="connecting and probing a stream")
+    stall_timeout_s: float = Field(10.0, gt=0, description="no decoded frame for this long: stalled, reconnect")
+    backoff_min_s: float = Field(1.0, gt=0, description="first wait before reconnecting")
+    backoff_max_s: float = Field(30.0, gt=0, description="longest wait between reconnection attempts")
+    queue_windows: int = Field(6, ge=1, le=1000, description="clip windows waiting for perception; live sources drop the oldest beyond")
+    asr_chunk_clips: int = Field(1, ge=1, le=30, description="clips perceived together on streams (1: lowest lag)")
+    asr_max_clips: int = Field(1, ge=1, le=30, description="hold up to this many clips together while speech runs across their boundary (transcripts in their own clip; each extra clip adds up to clip_seconds of lag)")
+    checkpoint_s: float = Field(300.0, gt=0, description="entity and semantic memory updated this often")
+    rotate_s: float = Field(3600.0, ge=60, description="a session's open memories are closed and a new record begun after this long (flat memory)")
+    gap_min_s: float = Field(2.0, ge=0, description="shorter outages are not recorded as gaps")
+    max_drift_s: float = Field(30.0, gt=0, description="live data this far behind its wall-clock anchor starts a new session")
+    rtsp_transport: Literal["tcp", "udp"] = "tcp"
+    udp_fifo_packets: int = Field(50_000, ge=1024, description="UDP receive FIFO in 188-byte packets")
+
+
 class Settings(BaseSettings):
     """All of vidmem's configuration. ``home`` is the data folder (database, vectors, keyframes)."""
 
@@ -152,6 +170,7 @@ class Settings(BaseSettings):
     vector: VectorSettings = Field(default_factory=VectorSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    stream: StreamSettings = Field(default_factory=StreamSettings)
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> "Settings":

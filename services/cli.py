@@ -213,7 +213,7 @@ def demo(
 def serve(
     host: Annotated[str, typer.Option(help="address to listen on (0.0.0.0 for every interface)")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8080,
-    workers: Annotated[int, typer.Option(min=1, max=64, help="ingest jobs at once (overrides api.ingest_workers)")] = 0,
+    workers: Annotated[int, typer.Option(min=0, max=64, help="ingest jobs at once; 0 = api.ingest_workers")] = 0,
 ) -> None:
     """Run the REST service (embedded stores, in-process ingest pool); the admin key is
     VIDMEM_ADMIN_KEY or the generated <home>/admin.key."""
@@ -226,6 +226,26 @@ def serve(
     if workers:
         settings = settings.model_copy(update={"api": settings.api.model_copy(update={"ingest_workers": workers})})
     uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False, proxy_headers=False)
+
+
+@app.command()
+def stream(
+    url: Annotated[str, typer.Argument(help="rtsp://, http(s)://...m3u8, udp://, srt:// URL; '-' reads it from stdin (keeps credentials out of the process list)")],
+    source: Annotated[str, typer.Option(help="source name: the camera")] = "stream",
+    duration: Annotated[Optional[float], typer.Option(min=1, help="stop after this many seconds (default: Ctrl-C)")] = None,
+    ask_every: Annotated[Optional[float], typer.Option(min=1, help="ask --question every this many seconds (JSON lines)")] = None,
+    question: Annotated[str, typer.Option(help="the question --ask-every asks")] = "What happened most recently?",
+) -> None:
+    """Pull a live stream into memory in the foreground; prints a JSON summary at the end."""
+    from ingest_workers.stream_manager import run_foreground
+
+    url = sys.stdin.readline().strip() if url == "-" else url
+    rt = _runtime()
+    try:
+        summary = run_foreground(rt, url, source, duration_s=duration, ask_every_s=ask_every, question=question, emit=_print_json)
+    finally:
+        rt.close()
+    _print_json(summary)
 
 
 if __name__ == "__main__":  # pragma: no cover

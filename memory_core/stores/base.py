@@ -80,6 +80,12 @@ class VectorStore(ABC):
     def scroll_ids(self, flt: VectorFilter, limit: int = 10_000) -> list[str]:
         """Ids of points matching ``flt`` (up to ``limit``)."""
 
+    def set_payload(self, flt: VectorFilter, payload: dict) -> None:
+        """Merge ``payload`` into the payload of every point matching ``flt`` (vectors untouched),
+        e.g. ``{"entity_ids": [...]}`` after an entity merge. Stores without it raise
+        ``NotImplementedError``."""
+        raise NotImplementedError
+
     def optimize(self) -> None:
         """Build indexes now (embedded engine); a no-op where the server does it."""
 

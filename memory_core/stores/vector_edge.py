@@ -224,6 +224,13 @@ class EdgeVectorStore(VectorStore):
             if self._shard is not None:
                 self._shard.update(qe.UpdateOperation.delete_points_by_filter(_to_filter(flt)))
 
+    def set_payload(self, flt: VectorFilter, payload: dict) -> None:
+        """Merge ``payload`` into the payload of every point matching ``flt``."""
+        with self._lock:
+            self._check_open()
+            if self._shard is not None:
+                self._shard.update(qe.UpdateOperation.set_payload_by_filter(_to_filter(flt), dict(payload)))
+
     # ------------------------------------------------------------------ reads
     def search(
         self, vector: np.ndarray, flt: VectorFilter, limit: int = 10, using: str = TEXT_VECTOR

@@ -232,6 +232,14 @@ class QdrantVectorStore(VectorStore):
             selector = qm.FilterSelector(filter=_to_filter(flt))
             self._client.delete(self.collection, points_selector=selector, wait=True)
 
+    def set_payload(self, flt: VectorFilter, payload: dict) -> None:
+        """Merge ``payload`` into the payload of every point matching ``flt``."""
+        with self._lock:
+            if self.dims[0] is None:
+                return
+            selector = qm.FilterSelector(filter=_to_filter(flt))
+            self._client.set_payload(self.collection, payload=dict(payload), points=selector, wait=True)
+
     # ------------------------------------------------------------------ reads
     def search(
         self, vector: np.ndarray, flt: VectorFilter, limit: int = 10, using: str = TEXT_VECTOR
