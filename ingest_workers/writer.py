@@ -93,10 +93,11 @@ class MemoryWriter:
         self._delete_media_memories()
 
     def rollback(self) -> None:
-        """Remove everything this ingest wrote; used on failure and cancel."""
+        """Remove everything this ingest wrote, its media file record included; used on failure and cancel."""
         self._pending.clear()
         try:
             self._delete_media_memories()
+            self.rt.repo.delete_media_file(self.tenant, self.media.id)
             ids = [n.id for n in self._written.values()]
             if ids:
                 self.rt.repo.delete_nodes(self.tenant, ids)

@@ -18,21 +18,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 
 from api_schemas import Kind
 from memory_core.logging import get_logger
 from memory_core.settings import Settings
 from memory_core.stores.base import VectorFilter
 from memory_core.stores.keyframes import safe_component
-from memory_core.stores.relational.models import AppearanceRow, EntityRow, MediaFileRow, MemoryNodeRow, SourceRow
+from memory_core.stores.relational.models import AppearanceRow, EntityRow, MemoryNodeRow, SourceRow
 
 log = get_logger(__name__)
 
 T_NODES = MemoryNodeRow.__table__
 T_APPEAR = AppearanceRow.__table__
 T_ENTITIES = EntityRow.__table__
-T_MEDIA = MediaFileRow.__table__
 T_SOURCES = SourceRow.__table__
 _CHUNK = 500
 
@@ -188,8 +187,7 @@ def _expire_media(rt, tenant: str, source: str, cutoff: datetime, report: Forget
     for m in rt.repo.list_media_files(tenant, source):
         if (m.start_time.timestamp() + (m.duration_s or 0.0)) >= cutoff.timestamp():
             continue
-        with rt.repo.engine.begin() as conn:
-            report.media_files_deleted += conn.execute(delete(T_MEDIA).where(T_MEDIA.c.tenant_id == tenant, T_MEDIA.c.id == m.id)).rowcount
+        report.media_files_deleted += int(rt.repo.delete_media_file(tenant, m.id))
         files += rt.keyframes.delete_prefix(tenant, source, f"{m.id}-")
         if is_owned(rt.settings, m.path):
             files += _unlink(Path(m.path))
@@ -259,8 +257,7 @@ def forget_media_path(rt, tenant: str, source: str, path: str | Path) -> int:
         if ids:
             removed += rt.repo.delete_nodes(tenant, ids)
         rt.keyframes.delete_prefix(tenant, source, f"{m.id}-")
-        with rt.repo.engine.begin() as conn:
-            removed += conn.execute(delete(T_MEDIA).where(T_MEDIA.c.tenant_id == tenant, T_MEDIA.c.id == m.id)).rowcount
+        removed += int(rt.repo.delete_media_file(tenant, m.id))
     if is_owned(rt.settings, path):
         removed += _unlink(Path(path))
     return removed

@@ -130,6 +130,7 @@ def test_crash_mid_ingest_leaves_nothing_half_written(rt, monkeypatch, tmp_path)
     assert calls["n"] == 2
     assert_failed_cleanly(rt, s, "bad-crash", "disk on fire")
     assert not list((rt.settings.keyframes_dir).glob("*/bad-crash/*"))
+    assert rt.repo.list_media_files(rt.settings.default_tenant, "bad-crash") == []
 
 
 def test_orphaned_jobs_are_failed_at_startup(rt):

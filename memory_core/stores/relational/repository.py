@@ -164,6 +164,12 @@ class SqlRepository:
             row = s.execute(select(T_MEDIA).where(T_MEDIA.c.tenant_id == tenant, T_MEDIA.c.id == media_file_id)).first()
             return None if row is None else convert.row_to_media(row)
 
+    def delete_media_file(self, tenant: str, media_file_id: str) -> bool:
+        """Delete one media file record of ``tenant``; True if it existed (its memories are the
+        caller's to remove first)."""
+        with self._tx() as s:
+            return s.execute(delete(T_MEDIA).where(T_MEDIA.c.tenant_id == tenant, T_MEDIA.c.id == media_file_id)).rowcount > 0
+
     def list_media_files(self, tenant: str, source: str | None = None) -> list[MediaFile]:
         """Media files of ``tenant`` (of one source if given), by wall-clock start."""
         q = select(T_MEDIA).where(T_MEDIA.c.tenant_id == tenant)
