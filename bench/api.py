@@ -31,7 +31,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -40,21 +40,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from api_schemas import Question  # noqa: E402
-from bench.synthetic import NEEDLES, build_synthetic_week  # noqa: E402
+from bench.synthetic import GENERIC_QUESTIONS, NEEDLES, WEEK_START, build_synthetic_week  # noqa: E402
 from memory_core.runtime import Runtime  # noqa: E402
 from memory_core.settings import Settings  # noqa: E402
 
-START = datetime(2026, 11, 9, 0, 0, tzinfo=UTC)  # a Monday
+START = WEEK_START
 TENANTS = ("bench-a", "bench-b")
 ADMIN_KEY = "bench-admin-" + "k" * 32
-QUESTIONS = [n[4] for n in NEEDLES] + [
-    "When did Alice water the plants?",
-    "What was Bob doing in the garage?",
-    "Who was feeding the cat in the kitchen?",
-    "What happened in the office yesterday?",
-    "How many times did Carol make coffee this week?",
-    "What did Dan do on Tuesday afternoon?",
-]
+QUESTIONS = [n[4] for n in NEEDLES] + GENERIC_QUESTIONS
 SEARCHES = ["red truck at the delivery bay", "someone repairing a bicycle", "watering the plants in the garden",
             "talking on the phone in the office", "stacking pallets on the loading dock", "fire door sign"]
 MODELS = {"ocr": "none", "faces": "none", "voices": "none", "asr": "none"}

@@ -18,27 +18,19 @@ import shutil
 import statistics
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from api_schemas import Question  # noqa: E402
-from bench.synthetic import build_synthetic_week  # noqa: E402
+from bench.synthetic import GENERIC_QUESTIONS, WEEK_START, build_synthetic_week  # noqa: E402
 from memory_core.retrieval.flat import flat_search  # noqa: E402
 from memory_core.runtime import Runtime  # noqa: E402
 from memory_core.settings import Settings  # noqa: E402
 
-START = datetime(2026, 11, 9, 0, 0, tzinfo=UTC)  # a Monday
-GENERIC = [
-    "When did Alice water the plants?",
-    "What was Bob doing in the garage?",
-    "Who was feeding the cat in the kitchen?",
-    "What happened in the office yesterday?",
-    "How many times did Carol make coffee this week?",
-    "What did Dan do on Tuesday afternoon?",
-]
+START = WEEK_START
 
 
 def pct(values: list[float], q: float) -> float:
@@ -74,7 +66,7 @@ def main() -> None:
     now = START + timedelta(days=args.days) - timedelta(minutes=1)  # Sunday 23:59: 'this week' is the week
     agent = rt.agent
     embedder = rt.providers.text_embedder()
-    questions = [(n["question"], n["clip_id"]) for n in needles] + [(q, None) for q in GENERIC]
+    questions = [(n["question"], n["clip_id"]) for n in needles] + [(q, None) for q in GENERIC_QUESTIONS]
     # warm-up (model load, caches) is not measured
     agent.ask(Question(text="warm up", now=now), tenant="default")
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
@@ -45,6 +45,17 @@ NEEDLES = [
      "Which gate is open for the delivery?", "gate"),
     (6, 7, 55, "Bob Stone said: 'I spilled paint on the new carpet in the hallway.'",
      "What happened to the carpet?", "paint"),
+]
+
+
+WEEK_START = datetime(2026, 11, 9, 0, 0, tzinfo=UTC)  # a Monday: the synthetic week starts here
+GENERIC_QUESTIONS = [
+    "When did Alice water the plants?",
+    "What was Bob doing in the garage?",
+    "Who was feeding the cat in the kitchen?",
+    "What happened in the office yesterday?",
+    "How many times did Carol make coffee this week?",
+    "What did Dan do on Tuesday afternoon?",
 ]
 
 

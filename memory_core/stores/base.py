@@ -21,6 +21,18 @@ TEXT_VECTOR = "text"
 IMAGE_VECTOR = "image"
 
 
+def as_float_list(vector: np.ndarray, dim: int, what: str) -> list[float]:
+    """``vector`` flattened to a list of ``dim`` floats for a store's client.
+
+    Raises:
+        ValueError: when the vector does not have ``dim`` dimensions.
+    """
+    arr = np.asarray(vector, dtype=np.float32).reshape(-1)
+    if arr.shape[0] != dim:
+        raise ValueError(f"{what} has {arr.shape[0]} dimensions, the store expects {dim}")
+    return arr.tolist()
+
+
 @dataclass(slots=True)
 class VectorFilter:
     """Payload filter for vector search. ``tenant`` is required; the rest narrow the search.

@@ -20,7 +20,7 @@ import qdrant_edge as qe
 
 from memory_core.domain import MemoryNode
 from memory_core.logging import get_logger
-from memory_core.stores.base import IMAGE_VECTOR, TEXT_VECTOR, VectorFilter, VectorHit, VectorStore
+from memory_core.stores.base import IMAGE_VECTOR, TEXT_VECTOR, VectorFilter, VectorHit, VectorStore, as_float_list
 from memory_core.timeutil import to_epoch
 
 log = get_logger(__name__)
@@ -70,13 +70,6 @@ def _to_filter(flt: VectorFilter) -> qe.Filter:
     if flt.end is not None:
         must.append(qe.FieldCondition("start", range=qe.RangeFloat(lte=to_epoch(flt.end))))
     return qe.Filter(must=must)
-
-
-def _as_list(vector: np.ndarray, dim: int, what: str) -> list[float]:
-    arr = np.asarray(vector, dtype=np.float32).reshape(-1)
-    if arr.shape[0] != dim:
-        raise ValueError(f"{what} has {arr.shape[0]} dimensions, the store expects {dim}")
-    return arr.tolist()
 
 
 class EdgeVectorStore(VectorStore):
@@ -211,9 +204,9 @@ class EdgeVectorStore(VectorStore):
             for i in range(0, len(todo), _UPSERT_BATCH):
                 points = []
                 for node in todo[i : i + _UPSERT_BATCH]:
-                    vec = {TEXT_VECTOR: _as_list(node.vector, self._text_dim, f"node {node.id} vector")}
+                    vec = {TEXT_VECTOR: as_float_list(node.vector, self._text_dim, f"node {node.id} vector")}
                     if node.image_vector is not None:
-                        vec[IMAGE_VECTOR] = _as_list(node.image_vector, self._image_dim or 0, f"node {node.id} image_vector")
+                        vec[IMAGE_VECTOR] = as_float_list(node.image_vector, self._image_dim or 0, f"node {node.id} image_vector")
                     points.append(qe.Point(node.id, vec, node.payload()))
                 self._shard.update(qe.UpdateOperation.upsert_points(points))
 
@@ -251,7 +244,7 @@ class EdgeVectorStore(VectorStore):
                 return []
             request = qe.QueryRequest(
                 limit=limit,
-                query=qe.Query.Nearest(_as_list(vector, dim, "query vector"), using=using),
+                query=qe.Query.Nearest(as_float_list(vector, dim, "query vector"), using=using),
                 filter=_to_filter(flt),
                 with_payload=True,
                 params=qe.SearchParams(hnsw_ef=self.hnsw_ef),

@@ -19,7 +19,7 @@ from qdrant_client.http.exceptions import UnexpectedResponse
 
 from memory_core.domain import MemoryNode
 from memory_core.logging import get_logger
-from memory_core.stores.base import IMAGE_VECTOR, TEXT_VECTOR, VectorFilter, VectorHit, VectorStore
+from memory_core.stores.base import IMAGE_VECTOR, TEXT_VECTOR, VectorFilter, VectorHit, VectorStore, as_float_list
 from memory_core.timeutil import to_epoch
 
 log = get_logger(__name__)
@@ -60,13 +60,6 @@ def _to_filter(flt: VectorFilter) -> qm.Filter:
     if flt.end is not None:
         must.append(qm.FieldCondition(key="start", range=qm.Range(lte=to_epoch(flt.end))))
     return qm.Filter(must=must)
-
-
-def _as_list(vector: np.ndarray, dim: int, what: str) -> list[float]:
-    arr = np.asarray(vector, dtype=np.float32).reshape(-1)
-    if arr.shape[0] != dim:
-        raise ValueError(f"{what} has {arr.shape[0]} dimensions, the store expects {dim}")
-    return arr.tolist()
 
 
 class QdrantVectorStore(VectorStore):
@@ -218,9 +211,9 @@ class QdrantVectorStore(VectorStore):
             for i in range(0, len(todo), _UPSERT_BATCH):
                 points = []
                 for node in todo[i : i + _UPSERT_BATCH]:
-                    vec = {TEXT_VECTOR: _as_list(node.vector, text_dim, f"node {node.id} vector")}
+                    vec = {TEXT_VECTOR: as_float_list(node.vector, text_dim, f"node {node.id} vector")}
                     if node.image_vector is not None:
-                        vec[IMAGE_VECTOR] = _as_list(node.image_vector, have_image or 0, f"node {node.id} image_vector")
+                        vec[IMAGE_VECTOR] = as_float_list(node.image_vector, have_image or 0, f"node {node.id} image_vector")
                     points.append(qm.PointStruct(id=node.id, vector=vec, payload=node.payload()))
                 self._client.upsert(self.collection, points=points, wait=True)
 
@@ -260,7 +253,7 @@ class QdrantVectorStore(VectorStore):
                 return []
             response = self._client.query_points(
                 self.collection,
-                query=_as_list(vector, dim, "query vector"),
+                query=as_float_list(vector, dim, "query vector"),
                 using=using,
                 query_filter=_to_filter(flt),
                 limit=limit,
