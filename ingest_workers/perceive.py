@@ -39,11 +39,10 @@ def pick_keyframes(window: ClipWindow, k: int) -> list[int]:
     n = len(window.frames)
     if n == 0:
         return []
-    feats = window.frame_features if len(window.frame_features) == n else None
-    first = n // 2
-    chosen = [first]
+    feats = np.asarray(window.frame_features, dtype=np.float32) if len(window.frame_features) == n else None
+    chosen = [n // 2]
     while feats is not None and len(chosen) < min(k, n):
-        sims = np.stack([np.asarray(feats)[chosen] @ np.asarray(f) for f in feats]).max(axis=1)
+        sims = (feats @ feats[chosen].T).max(axis=1)  # each frame's similarity to its nearest pick
         sims[chosen] = np.inf
         nxt = int(np.argmin(sims))
         if sims[nxt] > 0.995:  # nothing visibly different left
@@ -69,6 +68,12 @@ def _downscale(rgb: np.ndarray, max_px: int) -> tuple[np.ndarray, float]:
         return rgb, 1.0
     img = Image.fromarray(rgb).resize((int(w * scale), int(h * scale)), Image.Resampling.BILINEAR)
     return np.asarray(img), scale
+
+
+def _unscale(box, scale: float) -> tuple[int, int, int, int]:
+    """A box found on a frame downscaled by ``scale``, in the original frame's pixels."""
+    x0, y0, x1, y1 = (int(round(v / scale)) for v in box)
+    return x0, y0, x1, y1
 
 
 def split_speech(segments: Sequence[SpeechSegment], windows: Sequence[ClipWindow]) -> list[list[SpeechSegment]]:
@@ -157,22 +162,21 @@ class Perceiver:
         frames = window.frames
         if not frames:
             return
-        for i in pick_keyframes(window, self.s.keyframes_per_clip):
+        chosen = pick_keyframes(window, self.s.keyframes_per_clip)
+        for i in chosen:
             f = frames[i]
             jpeg, w, h = encode_jpeg(f.rgb, self.s.keyframe_max_px, self.s.keyframe_quality)
             feats = window.frame_features[i] if i < len(window.frame_features) else None
             out.keyframes.append(Keyframe(t_s=f.t_s, jpeg=jpeg, width=w, height=h, features=feats))
         if self.image_text is not None and out.keyframes:
-            picked = [frames[i].rgb for i in pick_keyframes(window, self.s.keyframes_per_clip)]
-            vecs = self.image_text.embed_images(picked)
+            vecs = self.image_text.embed_images([frames[i].rgb for i in chosen])
             for kf, v in zip(out.keyframes, vecs, strict=False):
                 kf.image_vector = np.asarray(v, dtype=np.float32)
         if self.faces is not None and self.s.face_frames_per_clip > 0:
             for i in evenly_spaced(len(frames), self.s.face_frames_per_clip):
                 small, scale = _downscale(frames[i].rgb, self.s.face_max_px)
                 for box, desc, score in self.faces.detect(small):
-                    x0, y0, x1, y1 = (int(round(v / scale)) for v in box)
-                    out.faces.append(FaceObservation(t_s=frames[i].t_s, box=(x0, y0, x1, y1), descriptor=desc, score=score))
+                    out.faces.append(FaceObservation(t_s=frames[i].t_s, box=_unscale(box, scale), descriptor=desc, score=score))
         if self.ocr is not None and self.s.ocr_frames_per_clip > 0:
             seen: set[str] = set()
             for i in evenly_spaced(len(frames), self.s.ocr_frames_per_clip):
@@ -184,13 +188,12 @@ class Perceiver:
                     key = " ".join(line.text.lower().split())
                     if key not in seen:
                         seen.add(key)
-                        if line.box is not None and scale != 1.0:
-                            line.box = tuple(int(round(v / scale)) for v in line.box)
+                        if line.box is not None:
+                            line.box = _unscale(line.box, scale)
                         out.ocr.append(line)
         if self.captioner is not None:
-            picked = [frames[i].rgb for i in pick_keyframes(window, self.s.keyframes_per_clip)]
             try:
-                out.caption = self.captioner.caption(picked) or None
+                out.caption = self.captioner.caption([frames[i].rgb for i in chosen]) or None
             except Exception as exc:  # a captioner failure degrades the clip, never the ingest
                 out.skipped.append(f"caption: {exc}")
                 log.warning("caption failed", clip=window.index, error=str(exc))

@@ -73,28 +73,29 @@ class ClipProcessor:
         """Write buffered memories now."""
         self.writer.flush()
 
+    def _consolidate(self, only_fresh: bool) -> None:
+        """Write buffered memories and entity updates, then semantic memory over the nodes written
+        since the last consolidation (``only_fresh``) or over all of them."""
+        self.writer.flush()
+        self.resolver.flush()
+        self.writer.add(self.resolver.entity_nodes(self.ctx))
+        nodes = self.writer.written_nodes()
+        basis = nodes[self._semantic_marker:] if only_fresh else nodes
+        self._semantic_marker = len(nodes)
+        if basis:
+            self.writer.add(SemanticBuilder(self.rt.repo, self.rt.vectors, self.ctx).update(basis))
+        self.writer.flush()
+
     def checkpoint(self) -> None:
         """Write buffered memories, entity updates and semantic memory for what came since the
         last checkpoint, without closing the open scene/event/story (live streams)."""
-        self.writer.flush()
-        self.resolver.flush()
-        nodes = self.writer.written_nodes()
-        fresh = nodes[self._semantic_marker:]
-        self._semantic_marker = len(nodes)
-        self.writer.add(self.resolver.entity_nodes(self.ctx))
-        if fresh:
-            self.writer.add(SemanticBuilder(self.rt.repo, self.rt.vectors, self.ctx).update(fresh))
-        self.writer.flush()
+        self._consolidate(only_fresh=True)
 
     def finish(self) -> dict[str, int]:
         """Close open scenes, events and stories, then update entity and semantic memory.
         Returns the counts written per level and kind, plus ``entities`` touched."""
         self.writer.add(self.hierarchy.close())
-        self.writer.flush()
-        self.resolver.flush()
-        self.writer.add(self.resolver.entity_nodes(self.ctx))
-        self.writer.add(SemanticBuilder(self.rt.repo, self.rt.vectors, self.ctx).update(self.writer.written_nodes()))
-        self.writer.flush()
+        self._consolidate(only_fresh=False)
         counts = self.writer.counts()
         counts["entities"] = self.resolver.touched_count()
         return counts

@@ -11,8 +11,10 @@ from collections import Counter
 from collections.abc import Iterable
 
 from memory_core.domain import ClipPerception, MediaFile, MemoryNode
+from memory_core.forget import forget_media_memories
 from memory_core.logging import get_logger
 from memory_core.stores.base import VectorFilter
+from memory_core.stores.keyframes import clip_keyframe_key
 
 log = get_logger(__name__)
 
@@ -37,7 +39,7 @@ class MemoryWriter:
 
     def clip_key(self, index: int) -> str:
         """Folder key of a clip's keyframes: ``<media id>-<clip index>``."""
-        return f"{self.media.id}-{index:06d}"
+        return clip_keyframe_key(self.media.id, index)
 
     def store_keyframes(self, perception: ClipPerception) -> None:
         """Write the clip's keyframe JPEGs and set each ``Keyframe.path`` (relative to the store)."""
@@ -69,8 +71,9 @@ class MemoryWriter:
         self._clips_since_flush = 0
 
     def written_nodes(self) -> list[MemoryNode]:
-        """Every node written so far for this media file (latest copies)."""
-        return list(self._written.values()) + list(self._pending.values())
+        """Every node written or buffered for this media file, once each (the latest copy of an id;
+        a clip re-emitted with its scene as parent is not counted twice)."""
+        return list({**self._written, **self._pending}.values())
 
     def counts(self) -> dict[str, int]:
         """Nodes written per level and per kind, e.g. ``{"clip": 6, "episodic": 9, ...}``."""
@@ -80,23 +83,15 @@ class MemoryWriter:
             c[n.kind.value] += 1
         return dict(c)
 
-    def _delete_media_memories(self) -> None:
-        rt, t = self.rt, self.tenant
-        rt.vectors.delete(VectorFilter(tenant=t, media_file_id=self.media.id))
-        ids = [n.id for n in rt.repo.list_nodes(t, media_file_id=self.media.id, limit=10_000_000)]
-        if ids:
-            rt.repo.delete_nodes(t, ids)
-        rt.keyframes.delete_prefix(t, self.source, f"{self.media.id}-")
-
     def replace_previous(self) -> None:
         """Remove memories an earlier ingest of the same file wrote (re-ingest replaces)."""
-        self._delete_media_memories()
+        forget_media_memories(self.rt, self.tenant, self.source, self.media.id)
 
     def rollback(self) -> None:
         """Remove everything this ingest wrote, its media file record included; used on failure and cancel."""
         self._pending.clear()
         try:
-            self._delete_media_memories()
+            forget_media_memories(self.rt, self.tenant, self.source, self.media.id)
             self.rt.repo.delete_media_file(self.tenant, self.media.id)
             ids = [n.id for n in self._written.values()]
             if ids:

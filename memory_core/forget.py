@@ -25,6 +25,7 @@ from memory_core.logging import get_logger
 from memory_core.settings import Settings
 from memory_core.stores.base import VectorFilter
 from memory_core.stores.keyframes import safe_component
+from memory_core.stores.keyframes import media_keyframe_prefix
 from memory_core.stores.relational.models import AppearanceRow, EntityRow, MemoryNodeRow, SourceRow
 
 log = get_logger(__name__)
@@ -188,7 +189,7 @@ def _expire_media(rt, tenant: str, source: str, cutoff: datetime, report: Forget
         if (m.start_time.timestamp() + (m.duration_s or 0.0)) >= cutoff.timestamp():
             continue
         report.media_files_deleted += int(rt.repo.delete_media_file(tenant, m.id))
-        files += rt.keyframes.delete_prefix(tenant, source, f"{m.id}-")
+        files += rt.keyframes.delete_prefix(tenant, source, media_keyframe_prefix(m.id))
         if is_owned(rt.settings, m.path):
             files += _unlink(Path(m.path))
     return files
@@ -243,6 +244,16 @@ def _refresh_entities(rt, tenant: str, source: str) -> int:
     return len(dead)
 
 
+def forget_media_memories(rt, tenant: str, source: str, media_file_id: str) -> int:
+    """Remove the memories of one media file: its vectors, its node rows and its clips' keyframes
+    (the media file record stays). Returns the node rows removed."""
+    rt.vectors.delete(VectorFilter(tenant=tenant, media_file_id=media_file_id))
+    ids = [n.id for n in rt.repo.list_nodes(tenant, media_file_id=media_file_id, limit=10_000_000)]
+    removed = rt.repo.delete_nodes(tenant, ids) if ids else 0
+    rt.keyframes.delete_prefix(tenant, source, media_keyframe_prefix(media_file_id))
+    return removed
+
+
 def forget_media_path(rt, tenant: str, source: str, path: str | Path) -> int:
     """Remove what a failed or cancelled ingest of ``path`` may have left: its media file rows,
     their memories (vectors, rows, keyframes) and, when vidmem owns it, the file. Returns rows
@@ -252,11 +263,7 @@ def forget_media_path(rt, tenant: str, source: str, path: str | Path) -> int:
     for m in rt.repo.list_media_files(tenant, source):
         if m.path not in (str(path), resolved):
             continue
-        ids = [n.id for n in rt.repo.list_nodes(tenant, media_file_id=m.id, limit=10_000_000)]
-        rt.vectors.delete(VectorFilter(tenant=tenant, media_file_id=m.id))
-        if ids:
-            removed += rt.repo.delete_nodes(tenant, ids)
-        rt.keyframes.delete_prefix(tenant, source, f"{m.id}-")
+        removed += forget_media_memories(rt, tenant, source, m.id)
         removed += int(rt.repo.delete_media_file(tenant, m.id))
     if is_owned(rt.settings, path):
         removed += _unlink(Path(path))

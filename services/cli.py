@@ -101,10 +101,7 @@ def ask(
             "answer": answer.answer,
             "sufficient": answer.sufficient,
             "question_type": answer.question_type.value,
-            "evidence": [
-                {k: v for k, v in e.model_dump(mode="json").items() if k != "node_id"} | {"node_id": e.node_id}
-                for e in answer.evidence
-            ],
+            "evidence": [e.model_dump(mode="json") for e in answer.evidence],
             "trace": [t.model_dump(mode="json") for t in answer.trace],
         })
         return
@@ -179,7 +176,7 @@ def search(
         result = flat_search(rt.vectors, rt.providers.text_embedder(), q, rt.settings.default_tenant, limit=limit)
     finally:
         rt.close()
-    _print_json(result.model_dump(mode="json") if hasattr(result, "model_dump") else result)
+    _print_json(result.model_dump(mode="json"))
 
 
 @app.command()

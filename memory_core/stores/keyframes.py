@@ -44,6 +44,16 @@ def safe_component(name: str) -> str:
     return f"{stem}-{hashlib.sha256(name.encode('utf-8')).hexdigest()[:12]}"
 
 
+def clip_keyframe_key(media_file_id: str, index: int) -> str:
+    """Folder key of clip ``index``'s keyframes in a media file: ``<media id>-<index:06d>``."""
+    return f"{media_keyframe_prefix(media_file_id)}{index:06d}"
+
+
+def media_keyframe_prefix(media_file_id: str) -> str:
+    """Prefix shared by the keyframe folders of every clip of a media file."""
+    return f"{media_file_id}-"
+
+
 class KeyframeStore:
     """JPEG keyframes of memory nodes under ``root`` (created on first write).
 
