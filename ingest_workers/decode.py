@@ -36,6 +36,7 @@ MAX_FRAME_SIDE = 1280  # px, long side of frames handed to perception
 MAX_BAD_PACKETS = 50  # consecutive undecodable packets before giving up on the file
 _SPARSE_TOLERANCE = 3  # too-wide frame gaps under skip_frame=NONREF before decoding every frame
 _MAX_HELD_FRAMES = 16  # decoded frames held between two scored ones to place cuts precisely
+SEEK_PREROLL_S = 2.0  # a resumed pass starts decoding this much before its first window
 
 
 @dataclass(slots=True)
@@ -120,7 +121,10 @@ class ClipDecoder:
             start_s = self.start_index * self.settings.clip_seconds
             if start_s > 0:
                 try:
-                    container.seek(int((self.info.start_s + start_s) * av.time_base), backward=True)
+                    # from a keyframe at least SEEK_PREROLL_S earlier: the audio decoder and the
+                    # resampler run in before the first window (see _on_audio)
+                    target = max(0.0, start_s - SEEK_PREROLL_S)
+                    container.seek(int((self.info.start_s + target) * av.time_base), backward=True)
                 except av.error.FFmpegError as exc:
                     raise CorruptMediaError(self.path, f"cannot seek to {start_s:.1f} s ({exc})") from exc
             streams = [s for s in (video, audio) if s is not None]
@@ -187,6 +191,7 @@ class ClipDecoder:
         self._frame_dur = 1.0 / info.fps if info.fps else 0.04
         self._shots = ShotBoundaryDetector(s.shot_fps, s.shot_threshold)
         self._resampler = av.AudioResampler(format="flt", layout="mono", rate=AUDIO_RATE) if audio else None
+        self._align_audio = audio is not None and self.start_index > 0
         self._asm = WindowAssembler(
             s.clip_seconds, AUDIO_RATE, self.start_index, has_video=video is not None, has_audio=audio is not None
         )
@@ -255,8 +260,38 @@ class ClipDecoder:
             self.report.notes.append("reference frames alone were too sparse for sampling: decoding every frame")
 
     def _on_audio(self, frame) -> None:
+        if self._align_audio:
+            frame = self._aligned(frame)
+            if frame is None:
+                return
         for out in self._resampler.resample(frame):
             self._push_audio(out)
+
+    def _aligned(self, frame):
+        """After a seek, drop the first input samples up to one whose index (counted from the
+        start of the file) falls on a 16 kHz output sample, so the resampler produces samples on
+        the same grid, with the same values, as a pass from the start of the file; then let every
+        later frame through. ``None`` when the whole frame is dropped."""
+        rate = frame.sample_rate
+        if frame.pts is None or frame.time_base is None or not rate:
+            self._align_audio = False
+            return frame
+        period = rate // math.gcd(rate, AUDIO_RATE)  # input samples per whole output-grid step
+        first = round((frame.time - self._origin) * rate)
+        drop = (-first) % period
+        if drop >= frame.samples:
+            return None
+        self._align_audio = False
+        if drop == 0:
+            return frame
+        data = frame.to_ndarray()
+        channels = len(frame.layout.channels)
+        data = data[:, drop:] if frame.format.is_planar else data[:, drop * channels:]
+        out = av.AudioFrame.from_ndarray(np.ascontiguousarray(data), format=frame.format.name, layout=frame.layout.name)
+        out.sample_rate = rate
+        out.time_base = frame.time_base
+        out.pts = frame.pts + round(drop / rate / frame.time_base)
+        return out
 
     def _flush_audio(self) -> None:
         try:

@@ -20,7 +20,7 @@ from memory_core.building.context import BuildContext
 from memory_core.building.entities import EntityResolver
 from memory_core.building.hierarchy import HierarchyBuilder
 from memory_core.building.semantic import SemanticBuilder
-from memory_core.domain import ClipWindow, MediaFile
+from memory_core.domain import ClipPerception, ClipWindow, MediaFile
 
 
 class ClipProcessor:
@@ -30,32 +30,45 @@ class ClipProcessor:
         rt: the runtime (stores and providers).
         tenant, source: where the memories belong.
         media: the media file or stream session (its id scopes node ids and rollback).
+        perceive: load the perception models (``process``); ``False`` for the write stage of a
+            distributed ingest, which only ``absorb``s perceptions made elsewhere.
     """
 
-    def __init__(self, rt, tenant: str, source: str, media: MediaFile) -> None:
+    def __init__(self, rt, tenant: str, source: str, media: MediaFile, *, perceive: bool = True) -> None:
         s = rt.settings
         self.rt = rt
         self.settings = s
         self.writer = MemoryWriter(rt, tenant, source, media)
         rt.ensure_collection()
-        self.perceiver = Perceiver(rt.providers, s)
+        self.perceiver = Perceiver(rt.providers, s) if perceive else None
         self.ctx = BuildContext(
             tenant=tenant, source=source, media=media, settings=s, embedder=rt.providers.text_embedder(),
-            llm=rt.providers.llm(), provenance=dict(self.perceiver.provenance),
+            llm=rt.providers.llm(), provenance=dict(self.perceiver.provenance) if self.perceiver else {},
         )
         self.resolver = EntityResolver(rt.repo, tenant, source, s)
         self.hierarchy = HierarchyBuilder(self.ctx)
         self.skipped: list[str] = []
         self.last_end_s = 0.0
         self._semantic_marker = 0
+        self._absorbed_provenance = False
 
     def process(self, windows: Sequence[ClipWindow]) -> None:
         """Perceive a group of consecutive windows and buffer their memories (flushes every
         ``ingest.write_batch_clips`` clips, so fresh clips become searchable quickly)."""
         if not windows:
             return
+        if self.perceiver is None:
+            raise RuntimeError("this processor was built without perception (perceive=False)")
+        self.absorb(self.perceiver.perceive(windows))
+
+    def absorb(self, perceptions: Sequence[ClipPerception]) -> None:
+        """Turn perceptions (made here or by a ``perceive`` worker) into buffered clip memories and
+        advance the hierarchy; flushes like :meth:`process`."""
         ctx = self.ctx
-        for perception in self.perceiver.perceive(windows):
+        for perception in perceptions:
+            if self.perceiver is None and not self._absorbed_provenance:
+                ctx.provenance.update(perception.provenance)  # the models of the perceive workers
+                self._absorbed_provenance = True
             w = perception.window
             self.skipped.extend(x for x in perception.skipped if x not in self.skipped)
             self.writer.store_keyframes(perception)

@@ -37,8 +37,12 @@ class Runtime:
     _collection_ready: bool = field(default=False, repr=False)
 
     @classmethod
-    def open(cls, settings: Settings | None = None) -> "Runtime":
+    def open(cls, settings: Settings | None = None, *, vectors: bool = True) -> "Runtime":
         """Open the stores named by ``settings`` (default: from the environment).
+
+        ``vectors=False`` leaves the vector store closed (``rt.vectors`` is ``None``): for the
+        ``decode`` and ``perceive`` workers of a distributed ingest, which never touch it, so the
+        embedded store stays owned by one process.
 
         Raises:
             sqlalchemy.exc.OperationalError: when the database cannot be reached.
@@ -51,11 +55,10 @@ class Runtime:
         configure_logging(settings.log_level, settings.log_json)
         settings.home.mkdir(parents=True, exist_ok=True)
         repo = open_repository(settings)
-        vectors = open_vector_store(settings)
         rt = cls(
             settings=settings,
             repo=repo,
-            vectors=vectors,
+            vectors=open_vector_store(settings) if vectors else None,
             providers=ProviderRegistry(settings),
             keyframes=KeyframeStore(settings.keyframes_dir),
         )
@@ -97,6 +100,8 @@ class Runtime:
 
     def close(self) -> None:
         """Flush and close the stores."""
+        if self.vectors is None:
+            return
         try:
             self.vectors.flush()
         finally:

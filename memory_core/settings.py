@@ -147,8 +147,29 @@ class StreamSettings(BaseModel):
     rotate_s: float = Field(3600.0, ge=60, description="a session's open memories are closed and a new record begun after this long (flat memory)")
     gap_min_s: float = Field(2.0, ge=0, description="shorter outages are not recorded as gaps")
     max_drift_s: float = Field(30.0, gt=0, description="live data this far behind its wall-clock anchor starts a new session")
+    run_in_api: bool = Field(True, description="the API process pulls enabled streams; set False where `vidmem stream-worker` runs them (scale-out)")
     rtsp_transport: Literal["tcp", "udp"] = "tcp"
     udp_fifo_packets: int = Field(50_000, ge=1024, description="UDP receive FIFO in 188-byte packets")
+
+
+class CelerySettings(BaseModel):
+    """Distributed ingest (``ingest_workers.celery_app``). Without ``broker_url`` ingest runs in the
+    process that asked for it (the embedded default). Seconds unless stated.
+
+    Queues: ``decode`` (probe, plan; CPU), ``perceive`` (models; GPU workers), ``write`` (entity
+    resolution, hierarchy, semantic memory, store writes; CPU). With the embedded vector store
+    (``vector.backend=edge``) exactly one process may own the store, so run one ``write`` consumer
+    with concurrency 1 on the host that holds ``VIDMEM_HOME``; with a Qdrant server any number.
+    """
+
+    broker_url: SecretStr | None = Field(None, description="redis://host:6379/0; None = in-process ingest")
+    visibility_timeout_s: float = Field(7200.0, gt=0, description="Redis redelivers an unacknowledged task after this; above the longest task")
+    segment_clips: int = Field(6, ge=1, le=1000, description="clip windows per perceive task")
+    max_retries: int = Field(5, ge=0, le=50, description="retries of a task after a transient error, then the job fails with the reason")
+    retry_backoff_max_s: float = Field(300.0, gt=0, description="cap of the exponential retry backoff")
+    stale_after_s: float = Field(120.0, gt=0, description="a running job without a heartbeat for this long is re-dispatched by the reconciler")
+    reconcile_every_s: float = Field(30.0, gt=0, description="period of the reconciler (vidmem worker --beat)")
+    lock_wait_s: float = Field(10.0, gt=0, description="a write task that finds its job locked retries after this")
 
 
 class Settings(BaseSettings):
@@ -161,6 +182,7 @@ class Settings(BaseSettings):
     default_tenant: str = "default"
     database_url: str | None = None  # default: sqlite:///<home>/vidmem.db
     admin_key: SecretStr | None = None
+    secret_key: SecretStr | None = Field(None, description="encrypts stream URLs (credentials) at rest; required in production once a stream is registered")
     log_level: str = "INFO"
     log_json: bool = False
 
@@ -171,6 +193,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     stream: StreamSettings = Field(default_factory=StreamSettings)
+    celery: CelerySettings = Field(default_factory=CelerySettings)
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> "Settings":

@@ -64,11 +64,18 @@ def describe(brightness: float, dominant: Sequence[str]) -> str:
     return f"{light} scene, mostly {' and '.join(dominant)}."
 
 
-def _subsample(rgb: np.ndarray) -> np.ndarray:
-    """(n, 3) float32 RGB in [0, 1] from an HxWx3 uint8 frame, at most ~4096 pixels."""
+def colour_sample(rgb: np.ndarray) -> np.ndarray:
+    """The pixels colour statistics read from an HxWx3 uint8 frame: every ``step``-th row and
+    column, ~4096 pixels at most (uint8, a view). Feeding it back gives the same pixels, so it is
+    all a distributed ingest needs to carry instead of the frame."""
     h, w = rgb.shape[:2]
     step = max(1, int(np.sqrt(h * w / _MAX_PIXELS_PER_FRAME)))
-    return rgb[::step, ::step, :3].reshape(-1, 3).astype(np.float32) / 255.0
+    return rgb[::step, ::step, :3]
+
+
+def _subsample(rgb: np.ndarray) -> np.ndarray:
+    """(n, 3) float32 RGB in [0, 1] from an HxWx3 uint8 frame, at most ~4096 pixels."""
+    return colour_sample(rgb).reshape(-1, 3).astype(np.float32) / 255.0
 
 
 def colour_stats(frames: Iterable[np.ndarray]) -> ColourStats | None:

@@ -229,3 +229,23 @@ class AppearanceRow(Base):
     media_start_s: Mapped[float | None] = mapped_column(Float, nullable=True)
     media_end_s: Mapped[float | None] = mapped_column(Float, nullable=True)
     confidence: Mapped[float] = mapped_column(Float, default=1.0)
+
+
+class IngestSegmentRow(Base):
+    """Perception results of one segment of a distributed ingest job, staged between the
+    ``perceive`` and ``write`` stages (``ingest_workers.distributed``); deleted once the job's
+    memories are written. ``payload`` is ``ingest_workers.perception_codec`` bytes; ``eof`` says
+    the decoder reached the end of the file inside this segment."""
+
+    __tablename__ = "ingest_segments"
+    __table_args__ = (Index("ix_ingest_segments_tenant_job", "tenant_id", "job_id"),)
+
+    job_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    segment: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ID)
+    first_clip: Mapped[int] = mapped_column(Integer)
+    clip_count: Mapped[int] = mapped_column(Integer)
+    eof: Mapped[bool] = mapped_column(Boolean, default=False)
+    errors: Mapped[list] = mapped_column(JSONType, default=list)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

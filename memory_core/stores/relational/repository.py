@@ -240,13 +240,17 @@ class SqlRepository:
             rows = s.execute(q.order_by(T_JOBS.c.created_at.desc(), T_JOBS.c.id).limit(limit))
             return [convert.row_to_job(r) for r in rows]
 
-    def fail_orphaned_jobs(self, reason: str = "interrupted: process exited while the job ran", *, stale_after_s: float | None = None) -> int:
+    def fail_orphaned_jobs(self, reason: str = "interrupted: process exited while the job ran", *, stale_after_s: float | None = None,
+                           exclude_kinds: Sequence[str] = ()) -> int:
         """Mark ``queued``/``running`` jobs of every tenant ``failed`` with ``reason`` (start-up sweep).
 
         With ``stale_after_s``, only jobs whose last heartbeat (or update) is older than that many
-        seconds: for deployments where other workers may still be running jobs. Returns the count.
+        seconds: for deployments where other workers may still be running jobs. Jobs of
+        ``exclude_kinds`` (those Celery workers own and re-drive) are left alone. Returns the count.
         """
         q = update(T_JOBS).where(T_JOBS.c.status.in_(_OPEN_JOBS))
+        if exclude_kinds:
+            q = q.where(T_JOBS.c.kind.not_in(list(exclude_kinds)))
         if stale_after_s is not None:
             cutoff = utcnow() - timedelta(seconds=stale_after_s)
             q = q.where(func.coalesce(T_JOBS.c.heartbeat_at, T_JOBS.c.updated_at) < cutoff)
@@ -255,6 +259,16 @@ class SqlRepository:
         if n:
             log.warning("db.orphaned_jobs_failed", count=n, reason=reason)
         return n
+
+    def stale_jobs(self, kind: str, stale_after_s: float, limit: int = 500) -> list[dict]:
+        """Open (``queued``/``running``) jobs of ``kind`` of every tenant whose last heartbeat (or
+        update) is older than ``stale_after_s`` seconds, oldest first: what a reconciler re-drives."""
+        cutoff = utcnow() - timedelta(seconds=stale_after_s)
+        beat = func.coalesce(T_JOBS.c.heartbeat_at, T_JOBS.c.updated_at)
+        q = (select(T_JOBS).where(T_JOBS.c.kind == kind, T_JOBS.c.status.in_(_OPEN_JOBS), beat < cutoff)
+             .order_by(beat).limit(limit))
+        with self._tx() as s:
+            return [convert.row_to_job(r) for r in s.execute(q)]
 
     # ------------------------------------------------------------------ memory nodes
     def upsert_nodes(self, nodes: Iterable[MemoryNode]) -> None:
