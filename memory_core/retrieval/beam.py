@@ -13,7 +13,8 @@ question costs a few filtered searches instead of an LLM loop:
    :data:`DESCEND_WIDTH` as the next frontier, down to clips.
 3. No evidence below (``SearchContext.is_evidence``: ``>= min_evidence_score`` and, under
    ``sufficient_score``, half the keywords): *backtrack* (drop the candidate, take the next one);
-   ``>= sufficient_score``: stop. A beam that ends without sufficient evidence ends in one scoped
+   ``>= sufficient_score``: stop, unless the next candidate of the beam scored higher from above
+   than the evidence found (then *continue* with it: the best clip wins, not the first). A beam that ends without sufficient evidence ends in one scoped
    clip search (the flat search, but only over the question's scope and only when needed).
 """
 
@@ -224,6 +225,13 @@ def locate(ctx: SearchContext, query: Query, repo, windows=(), *, semantic: bool
                                   f"(best {best if best is not None else 0:.2f}, not evidence); next: {nxt}")
             continue
         if best >= s.sufficient_score:
+            # stop unless a candidate still in the beam looked better from above than what was
+            # found here: then its clips may answer better (a near-tie at the coarse level)
+            rest = [c for c in beam[i + 1:] if c.id is None or c.id not in explored]
+            if rest and rest[0].score > best:
+                yield ctx.step("continue", best=best, detail=f"{query.label}evidence {best:.2f} under {cand.describe()}; "
+                                                             f"next candidate scores higher: {rest[0].describe()}")
+                continue
             yield ctx.step("stop", best=best, detail=f"{query.label}sufficient evidence under {cand.describe()} "
                                                      f"({best:.2f} >= {s.sufficient_score})")
             break
