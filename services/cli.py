@@ -226,6 +226,61 @@ def serve(
 
 
 @app.command()
+def migrate(
+    wait: Annotated[float, typer.Option(min=0, help="seconds to wait for the database to answer")] = 60.0,
+) -> None:
+    """Apply the relational store's Alembic migrations (the one-shot step of a deployment);
+    waits for the database with retries; prints the revision reached."""
+    from memory_core.settings import get_settings
+    from memory_core.stores.relational.engine import make_engine
+    from memory_core.stores.relational.migrate import migrate as run_migrations
+
+    settings = get_settings()
+    engine = make_engine(settings.db_url)
+    try:
+        revision = run_migrations(engine, wait_s=wait)
+    finally:
+        engine.dispose()
+    _print_json({"revision": revision})
+
+
+@app.command()
+def worker(
+    queues: Annotated[str, typer.Option(help="comma-separated queues: decode, perceive, write")] = "decode,perceive,write",
+    concurrency: Annotated[int, typer.Option(min=1, max=256, help="worker processes (1 for a write worker on the embedded vector store)")] = 1,
+    beat: Annotated[bool, typer.Option(help="also run the schedule that re-drives jobs whose messages were lost (one worker per deployment)")] = False,
+    name: Annotated[Optional[str], typer.Option(help="node name (default celery@<host>)")] = None,
+    max_tasks_per_child: Annotated[int, typer.Option(min=0, help="recycle a process after this many tasks (0: never)")] = 0,
+) -> None:
+    """Run a Celery ingest worker (needs VIDMEM_CELERY__BROKER_URL). decode/perceive workers never
+    open the vector store; a worker with the write queue does, so with the embedded store run one
+    write worker with concurrency 1 on the machine that holds VIDMEM_HOME."""
+    from ingest_workers.celery_app import QUEUES, app as celery_app
+    from memory_core.logging import configure_logging
+
+    settings = celery_app.vidmem_settings
+    if settings.celery.broker_url is None:
+        raise typer.BadParameter("set VIDMEM_CELERY__BROKER_URL, e.g. redis://127.0.0.1:6379/0")
+    wanted = [q.strip() for q in queues.split(",") if q.strip()]
+    unknown = sorted(set(wanted) - set(QUEUES))
+    if not wanted or unknown:
+        raise typer.BadParameter(f"unknown queues {unknown}; choose from {', '.join(QUEUES)}")
+    if "write" in wanted and settings.vector.backend != "qdrant" and concurrency > 1:
+        raise typer.BadParameter("the embedded vector store has one owner: run the write queue with --concurrency 1 (or use a Qdrant server)")
+    configure_logging(settings.log_level, settings.log_json)
+    settings.home.mkdir(parents=True, exist_ok=True)  # the beat schedule lives there
+    argv = ["worker", "-Q", ",".join(wanted), "-c", str(concurrency), "--loglevel", settings.log_level,
+            "--without-gossip", "--without-mingle"]
+    if name:
+        argv += ["-n", name]
+    if beat:
+        argv += ["-B"]
+    if max_tasks_per_child:
+        argv += ["--max-tasks-per-child", str(max_tasks_per_child)]
+    celery_app.worker_main(argv=argv)
+
+
+@app.command()
 def stream(
     url: Annotated[str, typer.Argument(help="rtsp://, http(s)://...m3u8, udp://, srt:// URL; '-' reads it from stdin (keeps credentials out of the process list)")],
     source: Annotated[str, typer.Option(help="source name: the camera")] = "stream",
