@@ -48,6 +48,7 @@ from memory_core.timeutil import utcnow
 log = get_logger(__name__)
 
 _DONE = object()
+STATUS_SAVE_S = 10.0  # state, lag and last-frame time reach the source record this often while streaming
 
 
 def _percentile(values, q: float) -> float | None:
@@ -95,6 +96,7 @@ class StreamWorker:
         self.writer = SessionWriter(rt, tenant, source, key=self.key, display_url=self.display_url,
                                     settings=self.settings, on_clip=on_clip, on_error=self._fail, clock=clock)
         self._started = time.monotonic()
+        self._last_save = 0.0
         self._thread: threading.Thread | None = None
 
     # ------------------------------------------------------------------ control
@@ -235,6 +237,8 @@ class StreamWorker:
         try:
             while True:
                 item = self.queue.get(timeout=0.5)
+                if time.monotonic() - self._last_save >= STATUS_SAVE_S:
+                    self._save_status()
                 if item is None:
                     if self.writer.maybe_checkpoint():
                         self._save_status()
@@ -284,14 +288,22 @@ class StreamWorker:
 
     # ------------------------------------------------------------------ status
     def _save_status(self) -> None:
-        """Keep state, gaps and counters in ``settings["stream"]`` of the source row."""
+        """Keep state, gaps, counters, lag and the last frame's time in ``settings["stream"]`` of
+        the source row (every ``STATUS_SAVE_S`` while running, and at session changes and stop),
+        so another process (the REST service) can show them."""
         from ingest_workers.stream_manager import update_stream_settings
 
+        self._last_save = time.monotonic()
         try:
             update_stream_settings(self.rt, self.tenant, self.source, {
                 "state": self.state.value, "display_url": self.display_url, "kind": self.policy.kind,
                 "gaps": self.gaps, "dropped_windows": self.dropped_windows, "sessions": self.sessions,
-                "clips_written": self.clips_written, "updated_at": iso(utcnow()),
-            }, merge_gaps=True)
+                "clips_written": self.clips_written, "connections": self.connections,
+                "media_seconds": round(self.writer.media_seconds, 3),
+                "last_frame_at": self.last_frame_at.isoformat() if self.last_frame_at else None,
+                "lag_s": {"p50": _percentile(self.writer.lags, 50), "p95": _percentile(self.writer.lags, 95),
+                          "n": len(self.writer.lags)},
+                "errors": list(self.errors)[-5:], "updated_at": iso(utcnow()),
+            }, merge_gaps=True, create=False)  # a source deleted meanwhile is not brought back
         except Exception as exc:  # noqa: BLE001
             log.warning("stream status not saved", source=self.source, error=safe_error(exc, self._url))

@@ -53,9 +53,14 @@ _STREAM_SECRET = re.compile(
 )
 
 
+# user info up to the LAST '@' of the authority (a password may hold an unencoded '@')
+_NETLOC_CREDENTIALS = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/?#\s]*@")
+
+
 def safe_url(url: str) -> str:
     """``url`` with user info and secret query parameters replaced by ``***``."""
-    return _STREAM_SECRET.sub(lambda m: f"{m.group('key')}***", redact(str(url)))
+    text = _NETLOC_CREDENTIALS.sub(lambda m: f"{m.group('scheme')}***@", str(url))
+    return _STREAM_SECRET.sub(lambda m: f"{m.group('key')}***", redact(text))
 
 
 def safe_error(exc: BaseException, url: str | None = None) -> str:

@@ -300,5 +300,31 @@ def stream(
     _print_json(summary)
 
 
+@app.command("stream-worker")
+def stream_worker(
+    poll: Annotated[float, typer.Option(min=0.5, max=3600, help="seconds between two reads of the registered streams")] = 5.0,
+) -> None:
+    """Run every enabled registered stream of every tenant in this process, following
+    registrations, enable/disable and deletions within --poll seconds; stops cleanly on SIGTERM or
+    Ctrl-C (streams stay enabled). Run stream workers in one place: here (REST service with
+    stream.run_in_api off) or in vidmem serve."""
+    import signal
+
+    from ingest_workers.stream_service import StreamService
+    from services.api.ssrf import UrlPolicy, check_stream_url
+
+    rt = _runtime()
+    policy = UrlPolicy.from_settings(rt.settings.api)  # the REST service's network policy, re-checked at each start
+    service = StreamService(rt, poll_s=poll, url_check=lambda url: check_stream_url(url, policy))
+    previous = {sig: signal.signal(sig, lambda *_: service.stop()) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        finals = service.run()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        rt.close()
+    _print_json({"stopped": [{k: f[k] for k in ("source", "url", "state", "clips_written", "sessions")} for f in finals]})
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

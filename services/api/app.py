@@ -7,8 +7,12 @@
 3. resolves the admin key (setting, else ``<home>/admin.key``, generated once with mode 0600);
 4. starts the ingest pool and the retention sweeper;
 5. warms the models on a background thread, so ``/readyz`` turns ready once they are loaded;
+6. unless ``stream.run_in_api`` is off (then ``vidmem stream-worker`` runs them), owns a
+   :class:`~ingest_workers.stream_manager.StreamManager` and resumes every enabled registered
+   stream (on a background thread);
 
-and on shutdown cancels running ingests, stops the sweeper and closes a runtime it opened.
+and on shutdown stops the stream workers (their streams stay enabled), cancels running ingests,
+stops the sweeper and closes a runtime it opened.
 
 Everything tenant-facing is under ``/v1``; ``/healthz``, ``/readyz`` and ``/metrics`` are at the root.
 """
@@ -31,8 +35,8 @@ from services.api.metrics import Metrics, RequestContextMiddleware
 from services.api.quotas import Quotas
 from services.api.ratelimit import TenantRateLimiter
 from services.api.retention import RetentionSweeper
-from services.api.routers import admin, entities, ingest, jobs, media, memories, ops, query, search, sources
-from services.api.ssrf import UrlPolicy
+from services.api.routers import admin, entities, ingest, jobs, media, memories, ops, query, search, sources, streams
+from services.api.ssrf import UrlPolicy, check_stream_url
 from services.api.tenancy import TenantStore, resolve_admin_key
 
 log = get_logger(__name__)
@@ -41,6 +45,7 @@ API_VERSION = "1.0.0"
 TAGS = [
     {"name": "sources", "description": "Cameras, devices, films: create, list, retention, delete"},
     {"name": "ingest", "description": "Upload, URL and server-path ingest (background jobs)"},
+    {"name": "streams", "description": "Live streams of sources: register (URL encrypted at rest), state, start, stop"},
     {"name": "jobs", "description": "Job status, progress stream, cancel"},
     {"name": "query", "description": "Questions answered by the retrieval agent, with evidence"},
     {"name": "search", "description": "Raw memory search"},
@@ -66,7 +71,16 @@ def _warm(ctx: ApiContext) -> None:
 
 
 def _is_upload(path: str) -> bool:
-    return path.endswith("/uploads")
+    return path.endswith(("/uploads", "/chunks"))
+
+
+def _resume_streams(manager) -> None:
+    try:
+        started = manager.resume_all()
+        if started:
+            log.info("streams resumed", count=len(started))
+    except Exception as exc:  # noqa: BLE001 - the service runs without them; logged
+        log.error("streams not resumed", error=f"{type(exc).__name__}")
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
@@ -100,6 +114,14 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         ctx.extras["sweeper"] = sweeper
         ctx.ready["models"] = "loading"
         threading.Thread(target=_warm, args=(ctx,), name="vidmem-warm", daemon=True).start()
+        resuming = None
+        if settings.stream.run_in_api:
+            from ingest_workers.stream_manager import StreamManager
+
+            manager = StreamManager(rt, url_check=lambda url: check_stream_url(url, policy))
+            ctx.extras["streams"] = manager
+            resuming = threading.Thread(target=_resume_streams, args=(manager,), name="vidmem-stream-resume", daemon=True)
+            resuming.start()
         app.state.ctx = ctx
         log.info("service started", orphaned_jobs_failed=orphaned, ingest_workers=api.ingest_workers,
                  cors=bool(api.cors_origins), allow_private_urls=api.allow_private_urls)
@@ -107,6 +129,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             yield
         finally:
             app.state.ctx = None
+            if resuming is not None:
+                resuming.join(60)
+                ctx.extras["streams"].stop_all(timeout=30)
             sweeper.stop()
             ctx.pool.shutdown()
             if runtime is None:
@@ -132,7 +157,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             expose_headers=["X-Request-ID", "Content-Range", "Accept-Ranges", "Retry-After"],
         )
     install_handlers(app)
-    for module in (sources, ingest, jobs, query, search, memories, entities, media, admin):
+    for module in (sources, ingest, streams, jobs, query, search, memories, entities, media, admin):
         app.include_router(module.router, prefix="/v1")
     app.include_router(admin.usage_router, prefix="/v1")
     app.include_router(ops.router)

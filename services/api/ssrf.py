@@ -8,6 +8,9 @@ Teredo, NAT64 — is unwrapped first). The connection then goes to the checked a
 closes the DNS-rebinding window between check and connect. Redirects are followed by hand, each
 target re-checked, at most ``max_redirects``. Downloads are capped in bytes and wall-clock time.
 
+:func:`check_stream_url` applies the same address policy to a live stream's host (rtsp, udp,
+HLS…) before a stream worker pulls it.
+
 ``allow_private`` (setting ``api.allow_private_urls``) admits private and loopback addresses;
 ``allow_networks`` (``api.url_allow_networks``) admits chosen networks even so. Metadata
 addresses are refused unless a network in ``allow_networks`` names them.
@@ -149,6 +152,17 @@ def check_url(url: str | httpx.URL, policy: UrlPolicy, resolver: Resolver = syst
     if not host:
         raise UrlRefused("URL has no host", code="url_invalid", status=422)
     port = u.port or (443 if u.scheme == "https" else 80)
+    ips = check_host(host, port, policy, resolver)
+    return Target(url=u, host=host, port=port, ip=str(ips[0]))
+
+
+def check_host(host: str, port: int, policy: UrlPolicy, resolver: Resolver = system_resolver, *,
+               verb: str = "fetch") -> list[IP]:
+    """Resolve ``host`` and check every address it resolves to; returns them.
+
+    Raises:
+        UrlRefused: 422 when the host does not resolve; 403 when any address is refused.
+    """
     try:
         ips = [ipaddress.ip_address(host)]
     except ValueError:
@@ -161,8 +175,52 @@ def check_url(url: str | httpx.URL, policy: UrlPolicy, resolver: Resolver = syst
     for ip in ips:
         problem = address_problem(ip, policy)
         if problem is not None:
-            raise UrlRefused(f"refused to fetch {host!r}: {problem}")
-    return Target(url=u, host=host, port=port, ip=str(ips[0]))
+            raise UrlRefused(f"refused to {verb} {host!r}: {problem}")
+    return ips
+
+
+_STREAM_PORTS = {"rtsp": 554, "rtsps": 322, "rtspt": 554, "rtmp": 1935, "rtmps": 443, "http": 80, "https": 443}
+
+
+def check_stream_url(url: str, policy: UrlPolicy, resolver: Resolver = system_resolver) -> str:
+    """Check a live-stream URL before a worker pulls it; returns its kind (``rtsp``, ``hls``...).
+
+    The scheme must be one :func:`ingest_workers.stream_policy.source_kind` knows, except local
+    files; the host is checked like URL ingest's (:func:`check_host`): loopback, private,
+    link-local, multicast and metadata addresses are refused unless ``policy`` admits them. The
+    messages never hold the URL's credentials. (FFmpeg resolves the name again when it connects:
+    the check is repeated each time a worker starts, not on every reconnection.)
+
+    Raises:
+        UrlRefused: 422 for a malformed URL, another scheme, a missing or unresolvable host;
+            403 for a refused address.
+    """
+    from urllib.parse import urlsplit
+
+    from ingest_workers.stream_policy import safe_url, source_kind
+
+    text = str(url).strip()
+    if not text or any(ch.isspace() or ord(ch) < 32 for ch in text):
+        raise UrlRefused("malformed stream URL (empty, or with spaces or control characters)", code="url_invalid", status=422)
+    try:
+        kind = source_kind(text)
+    except ValueError as exc:
+        raise UrlRefused(str(exc), code="url_invalid", status=422) from None
+    if kind == "file":
+        raise UrlRefused("a stream URL needs a network scheme (rtsp, http(s), udp, rtp, rtmp, srt), not a local file",
+                         code="url_invalid", status=422)
+    try:
+        parts = urlsplit(text)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        raise UrlRefused(f"malformed stream URL {safe_url(text)}", code="url_invalid", status=422) from None
+    if not host:
+        raise UrlRefused(f"the stream URL {safe_url(text)} has no host", code="url_invalid", status=422)
+    if "@" in parts.path or (parts.password and parts.password in safe_url(text)):
+        raise UrlRefused("ambiguous credentials in the stream URL: percent-encode '@', '/', '?' and '#' in the "
+                         "user name and password", code="url_invalid", status=422)
+    check_host(host, port or _STREAM_PORTS.get(parts.scheme.lower(), 0), policy, resolver, verb="stream from")
+    return kind
 
 
 def _pinned_request(target: Target, timeout: httpx.Timeout) -> httpx.Request:

@@ -20,6 +20,9 @@ def b_ids(client, two_tenants) -> dict:
     jobs = collect(client, b, "/v1/jobs")
     assert memories and jobs
     media = sorted(mf.id for mf in client.app.state.ctx.rt.repo.list_media_files(b.id))
+    r = client.post("/v1/sources/cam-b/stream", json={"url": "rtsp://b:b-secret@127.0.0.2:1/cam", "enabled": False},
+                    headers=b.headers)
+    assert r.status_code in (200, 201), r.text  # B's live stream registration (no worker)
     return {
         "sources": ["cam-b"],
         "memories": [m["id"] for m in memories],
@@ -58,6 +61,13 @@ def test_every_read_with_b_ids_is_404_for_a(client, two_tenants, b_ids):
         _missing(client.post("/v1/query", json={"text": "what happened?", "sources": [source]}, headers=a))
         _missing(client.post("/v1/query/stream", json={"text": "what happened?", "sources": [source]}, headers=a))
         _missing(client.post("/v1/search", json={"text": "anything", "sources": [source]}, headers=a))
+        _missing(get(f"/v1/sources/{source}/stream"))
+        _missing(client.post(f"/v1/sources/{source}/stream", json={"url": "rtsp://127.0.0.2:1/x"}, headers=a))
+        _missing(client.post(f"/v1/sources/{source}/stream/start", headers=a))
+        _missing(client.post(f"/v1/sources/{source}/stream/stop", headers=a))
+        _missing(client.delete(f"/v1/sources/{source}/stream", headers=a))
+        _missing(client.post(f"/v1/sources/{source}/chunks", files={"file": ("c.mp4", b"\x00" * 64, "video/mp4")},
+                             data={"sequence": "0", "capture_start": "2026-11-16T08:00:00Z"}, headers=a))
     for nid in b_ids["memories"][:40] + b_ids["stories"]:
         _missing(get(f"/v1/memories/{nid}"))
         _missing(get(f"/v1/memories/{nid}/children"))
@@ -77,6 +87,8 @@ def test_every_read_with_b_ids_is_404_for_a(client, two_tenants, b_ids):
         _missing(client.patch(f"/v1/entities/{eid}", json={"name": "Mallory"}, headers=a))
         _missing(client.post(f"/v1/entities/{eid}/split", json={"node_ids": b_ids["memories"][:1]}, headers=a))
         _missing(client.post(f"/v1/entities/{eid}/merge", json={"other_ids": [eid]}, headers=a))
+    r = client.get("/v1/sources/cam-b/stream", headers=two_tenants.b.headers)  # B's stream untouched by A's calls
+    assert r.status_code == 200 and r.json()["enabled"] is False and "b-secret" not in r.text
     a_entities = collect(client, two_tenants.a, "/v1/entities")
     if a_entities and b_ids["entities"]:
         r = client.post(f"/v1/entities/{a_entities[0]['id']}/merge", json={"other_ids": [b_ids["entities"][0]]}, headers=a)
@@ -96,6 +108,7 @@ def test_lists_hold_only_a(client, two_tenants, b_ids):
     a = two_tenants.a
     b_all = set(b_ids["memories"]) | set(b_ids["entities"]) | set(b_ids["jobs"])
     assert {s["name"] for s in collect(client, a, "/v1/sources")} == {"cam-a", "shared"}
+    assert collect(client, a, "/v1/streams") == [] and [s["source"] for s in collect(client, two_tenants.b, "/v1/streams")] == ["cam-b"]
     for path in ("/v1/memories", "/v1/entities", "/v1/jobs"):
         ids = {x["id"] for x in collect(client, a, path)}
         assert ids and not ids & b_all, path

@@ -19,7 +19,7 @@ from stream_support import TENANT
 
 from api_schemas import Kind, Level
 from ingest_workers.stream_asr import ContextASR
-from ingest_workers.stream_manager import StreamManager, register_stream, stream_info
+from ingest_workers.stream_manager import StreamManager, register_stream, stream_info, stream_url
 from ingest_workers.stream_policy import (
     Backoff,
     StreamPolicy,
@@ -142,7 +142,9 @@ def test_register_and_manage_without_leaking(rt):
     assert info == {"source": "front-door", "url": "rtsp://***@127.0.0.1:1/cam", "kind": "rtsp", "enabled": True}
     public = stream_info(rt, TENANT, "front-door")
     assert "hunter2" not in json.dumps(public, default=str) and public["url"] == info["url"]
-    assert rt.repo.get_source(TENANT, "front-door")["settings"]["stream"]["url"] == url  # kept to resume
+    stored = rt.repo.get_source(TENANT, "front-door")["settings"]["stream"]
+    assert "url" not in stored and "hunter2" not in json.dumps(stored)  # sealed at rest
+    assert stream_url(rt, TENANT, "front-door") == url  # unsealed to resume
     manager = StreamManager(rt)
     status = manager.start(TENANT, "front-door")
     assert status["url"] == info["url"]

@@ -12,6 +12,7 @@ from api_schemas.api import TENANT_ID_PATTERN, ApiKeyCreate, ApiKeyCreated, ApiK
 from memory_core import forget
 from services.api.deps import Admin, Ctx, Paging, Tenant
 from services.api.errors import ADMIN, TENANT, ApiError, not_found, responses
+from services.api.routers.sources import stop_stream_worker
 from services.api.tenancy import TenantExists
 
 router = APIRouter(prefix="/admin", tags=["admin"])
@@ -66,6 +67,7 @@ async def delete_tenant(tenant_id: TenantId, _admin: Admin, ctx: Ctx) -> TenantD
     remaining: dict[str, int] = {}
     sources = await run_in_threadpool(ctx.rt.repo.list_sources, tenant_id)
     for src in sources:
+        await run_in_threadpool(stop_stream_worker, ctx, tenant_id, src["name"])
         await run_in_threadpool(ctx.pool.cancel_source, tenant_id, src["name"])
         report = await run_in_threadpool(forget.delete_source, ctx.rt, tenant_id, src["name"])
         for k, v in (report.remaining if report else {}).items():

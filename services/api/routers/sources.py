@@ -24,6 +24,13 @@ def _stats(rt, tenant: str, src: dict) -> SourceOut:
                       memories=rt.repo.count_nodes(tenant, source=src["name"]))
 
 
+def stop_stream_worker(ctx, tenant: str, source: str) -> None:
+    """Stop the source's stream worker when this process runs one (it would write again)."""
+    manager = ctx.extras.get("streams")
+    if manager is not None and manager.get(tenant, source) is not None:
+        manager.stop(tenant, source, disable=False, timeout=60.0)
+
+
 def get_source_or_404(rt, tenant: str, source: str) -> dict:
     """The source of ``tenant`` or a 404 (also for another tenant's source)."""
     src = rt.repo.get_source(tenant, source)
@@ -74,13 +81,14 @@ def update_source(source: SourceName, body: SourceUpdate, tenant: Tenant, ctx: C
 
 @router.delete("/{source}", response_model=DeletionReport, responses=responses(*TENANT, 404))
 async def delete_source(source: SourceName, tenant: Tenant, ctx: Ctx) -> DeletionReport:
-    """Delete the source with its vectors, rows, keyframes and owned media; running ingest jobs of
-    it are cancelled first. ``remaining`` counts what is left in every store (all zeros)."""
+    """Delete the source with its vectors, rows, keyframes and owned media; its live stream and
+    running ingest jobs are stopped first. ``remaining`` counts what is left in every store (all zeros)."""
     rt = ctx.rt
     await run_in_threadpool(get_source_or_404, rt, tenant, source)
     deleting: set = ctx.extras.setdefault("deleting", set())
     deleting.add((tenant, source))  # ingest of this source answers 409 meanwhile
     try:
+        await run_in_threadpool(stop_stream_worker, ctx, tenant, source)
         await run_in_threadpool(ctx.pool.cancel_source, tenant, source)
         report = await run_in_threadpool(forget.delete_source, rt, tenant, source)
     finally:
