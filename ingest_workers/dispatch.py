@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from pathlib import Path
 
@@ -27,8 +28,6 @@ def dispatch_ingest(rt, path: str | Path, *, source: str, tenant: str | None = N
         kombu.exceptions.OperationalError: when the broker cannot be reached (the job stays
             ``queued``; the reconciler sends it once the broker is back).
     """
-    import uuid
-
     if rt.settings.celery.broker_url is None:
         raise BrokerNotConfigured("set VIDMEM_CELERY__BROKER_URL (redis://host:6379/0) for distributed ingest")
     from ingest_workers.celery_app import app_for

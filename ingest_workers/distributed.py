@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -35,10 +35,10 @@ from ingest_workers.decode import ClipDecoder
 from ingest_workers.errors import MediaError
 from ingest_workers.perceive import Perceiver
 from ingest_workers.perception_codec import decode_perceptions, encode_perceptions
+from ingest_workers.pipeline import ingest_outcome, media_record
 from ingest_workers.probe import probe_media
 from ingest_workers.processor import ClipProcessor
 from memory_core.domain import MediaFile
-from memory_core.ids import media_file_id
 from memory_core.logging import get_logger
 from memory_core.stores.relational.locks import job_lock
 from memory_core.stores.relational.staging import SegmentStaging, StagedSegment
@@ -140,19 +140,12 @@ def plan_job(rt, tenant: str, job_id: str) -> Plan | None:
     explicit = parse_iso(request["start_time"]) if request.get("start_time") else None
     start, origin = resolve_start_time(explicit, info, utcnow())
     source = job["source"]
-    media = MediaFile(
-        id=media_file_id(tenant, source, info.fingerprint), tenant=tenant, source=source, path=str(path.resolve()),
-        fingerprint=info.fingerprint, duration_s=info.duration_s or 0.0, start_time=start,
-        has_video=info.has_video, has_audio=info.has_audio, width=info.width, height=info.height,
-    )
+    media = media_record(tenant, source, path, info, start)
     group = s.ingest.asr_chunk_clips
     seg_clips = max(group, (s.celery.segment_clips // group) * group)
     n_windows = max(1, math.ceil((info.duration_s or 0.0) / s.ingest.clip_seconds))
-    media_dict = {k: getattr(media, k) for k in ("id", "tenant", "source", "path", "fingerprint", "duration_s",
-                                                  "has_video", "has_audio", "width", "height")}
-    media_dict["start_time"] = start.isoformat()
-    plan = Plan(media=media_dict, n_segments=math.ceil(n_windows / seg_clips), segment_clips=seg_clips,
-                clip_s=s.ingest.clip_seconds, start_origin=origin)
+    plan = Plan(media={**asdict(media), "start_time": start.isoformat()}, n_segments=math.ceil(n_windows / seg_clips),
+                segment_clips=seg_clips, clip_s=s.ingest.clip_seconds, start_origin=origin)
     res["plan"] = plan.to_dict()
     rt.repo.update_job(tenant, job_id, status=JobStatus.RUNNING, step="perceive", percent=2.0, result=res)
     log.info("distributed ingest planned", job=job_id, source=source, duration_s=info.duration_s,
@@ -160,11 +153,16 @@ def plan_job(rt, tenant: str, job_id: str) -> Plan | None:
     return plan
 
 
+def plan_of(job: dict) -> Plan | None:
+    """The plan recorded on a job record (``None`` before ``plan_job`` ran)."""
+    p = _result(job).get("plan")
+    return Plan.from_dict(p) if p else None
+
+
 def job_plan(rt, tenant: str, job_id: str) -> tuple[dict, Plan | None]:
     """The job record and its plan (``None`` before ``plan_job`` ran)."""
     job = _job(rt, tenant, job_id)
-    p = _result(job).get("plan")
-    return job, (Plan.from_dict(p) if p else None)
+    return job, plan_of(job)
 
 
 def perceive_segment(rt, tenant: str, job_id: str, segment: int, perceiver: Perceiver | None = None) -> bool:
@@ -253,10 +251,7 @@ def consolidate_job(rt, tenant: str, job_id: str) -> IngestSummary | None:
         except BaseException:
             processor.rollback()
             raise
-        skipped = processor.skipped + errors
-        status = JobStatus.PARTIAL if skipped else JobStatus.SUCCEEDED
-        last_end = processor.last_end_s
-        media_s = min(last_end, media.duration_s or last_end) if errors else (media.duration_s or last_end)
+        status, skipped, media_s = ingest_outcome(processor, media.duration_s, errors)
         summary = IngestSummary(
             source=source, job_id=job_id, status=status.value, media_path=job["media_path"] or media.path,
             media_seconds=round(media_s, 3), start_time=media.start_time, counts=counts, skipped=skipped,

@@ -56,6 +56,28 @@ def _decode_thread(decoder: ClipDecoder, out: queue.Queue, stop: threading.Event
         out.put(exc)
 
 
+def media_record(tenant: str, source: str, path: Path, info, start: datetime) -> MediaFile:
+    """The :class:`MediaFile` of a probed file (``info``: ``probe.MediaInfo``) whose media 0 s
+    happened at ``start``; its id is deterministic in (tenant, source, fingerprint)."""
+    return MediaFile(
+        id=media_file_id(tenant, source, info.fingerprint), tenant=tenant, source=source, path=str(Path(path).resolve()),
+        fingerprint=info.fingerprint, duration_s=info.duration_s or 0.0, start_time=start,
+        has_video=info.has_video, has_audio=info.has_audio, width=info.width, height=info.height,
+    )
+
+
+def ingest_outcome(processor: ClipProcessor, duration_s: float | None, decode_errors: list[str]) -> tuple[JobStatus, list[str], float]:
+    """``(status, skipped, media seconds)`` of a finished ingest: ``partial`` when perception
+    skipped something or decoding reported ``decode_errors`` (listed after the processor's
+    skips); the media seconds stop at the last clip when decoding failed early, else the probed
+    duration (or the last clip when the container declares none)."""
+    skipped = processor.skipped + list(decode_errors)
+    status = JobStatus.PARTIAL if skipped else JobStatus.SUCCEEDED
+    last_end = processor.last_end_s
+    media_s = min(last_end, duration_s or last_end) if decode_errors else (duration_s or last_end)
+    return status, skipped, media_s
+
+
 def ingest_file(
     rt: Runtime,
     path: str | Path,
@@ -114,11 +136,7 @@ def ingest_file(
         return summary("failed", error=str(exc))
 
     start, origin = resolve_start_time(start_time, info, utcnow())
-    media = MediaFile(
-        id=media_file_id(tenant, source, info.fingerprint), tenant=tenant, source=source, path=str(path.resolve()),
-        fingerprint=info.fingerprint, duration_s=info.duration_s or 0.0, start_time=start,
-        has_video=info.has_video, has_audio=info.has_audio, width=info.width, height=info.height,
-    )
+    media = media_record(tenant, source, path, info, start)
     log.info("ingest start", source=source, path=str(path), job=job_id, duration_s=info.duration_s, start=start.isoformat(), start_origin=origin)
     stop = threading.Event()
     worker: threading.Thread | None = None
@@ -152,11 +170,7 @@ def ingest_file(
 
         report("close", 93.0)
         counts = processor.finish()
-        errors = list(decoder.report.errors)
-        skipped = processor.skipped + [f"decode: {e}" for e in errors]
-        status = JobStatus.PARTIAL if skipped else JobStatus.SUCCEEDED
-        last_end = processor.last_end_s
-        media_s = min(last_end, info.duration_s or last_end) if errors else (info.duration_s or last_end)
+        status, skipped, media_s = ingest_outcome(processor, info.duration_s, [f"decode: {e}" for e in decoder.report.errors])
         result = summary(status.value, media_s=media_s, start=start, counts=counts, skipped=skipped)
         rt.repo.update_job(tenant, job_id, status=status, step="done", percent=100.0, result=result.model_dump(mode="json"))
         rt.vectors.flush()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ingest_workers.distributed import JOB_KIND, Plan
+from ingest_workers.distributed import JOB_KIND, plan_of
 from memory_core.logging import get_logger
 from memory_core.stores.relational.staging import SegmentStaging
 
@@ -23,10 +23,9 @@ def next_steps(rt, job: dict) -> list[tuple[str, tuple]]:
     """``(task name, args)`` that move ``job`` forward: plan it, perceive its missing segments,
     or write it once every segment is staged."""
     tenant, job_id = job["tenant"], job["id"]
-    plan = (job.get("result") or {}).get("plan")
-    if not plan:
+    plan = plan_of(job)
+    if plan is None:
         return [("vidmem.plan", (tenant, job_id))]
-    plan = Plan.from_dict(plan)
     missing = sorted(set(range(plan.n_segments)) - SegmentStaging(rt.repo).done(tenant, job_id))
     if missing:
         return [("vidmem.perceive", (tenant, job_id, seg)) for seg in missing]

@@ -114,6 +114,11 @@ class StreamWorker:
         return self.status()
 
     @property
+    def alive(self) -> bool:
+        """Whether the worker's thread was started and is still running."""
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
     def sessions(self) -> int:
         return self.writer.sessions
 

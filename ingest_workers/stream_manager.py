@@ -48,12 +48,13 @@ def _seal_legacy(rt, tenant: str, source: str, stream: dict) -> None:
 
 
 @contextmanager
-def _source_settings_tx(rt, tenant: str, source: str) -> Iterator[tuple]:
+def _source_settings_tx(rt, tenant: str, source: str) -> Iterator[tuple[dict, Callable[[dict], None]]]:
     """A transaction holding the source row's write lock (PostgreSQL ``SELECT … FOR UPDATE``,
-    SQLite ``BEGIN IMMEDIATE``): yields ``(conn, table, settings)``. A stream worker in one process
+    SQLite ``BEGIN IMMEDIATE``): yields ``(settings, save)``; ``save(settings)`` writes the
+    changed JSON back inside the same transaction. A stream worker in one process
     saves its status while the REST service in another enables, disables or replaces the stream:
     neither read-modify-write may undo the other."""
-    from sqlalchemy import select
+    from sqlalchemy import select, update
     from sqlalchemy.pool import StaticPool
 
     from memory_core.stores.relational.models import SourceRow
@@ -66,7 +67,12 @@ def _source_settings_tx(rt, tenant: str, source: str) -> Iterator[tuple]:
         q = select(t.c.settings).where(t.c.tenant_id == tenant, t.c.name == source)
         if engine.dialect.name == "postgresql":
             q = q.with_for_update()
-        yield conn, t, dict(conn.execute(q).scalar_one_or_none() or {})
+        current = dict(conn.execute(q).scalar_one_or_none() or {})
+
+        def save(settings: dict) -> None:
+            conn.execute(update(t).where(t.c.tenant_id == tenant, t.c.name == source).values(settings=settings))
+
+        yield current, save
 
 
 def update_stream_settings(rt, tenant: str, source: str, fields: dict, *, merge_gaps: bool = False,
@@ -78,25 +84,21 @@ def update_stream_settings(rt, tenant: str, source: str, fields: dict, *, merge_
     older version is sealed on the way. Other keys of the settings JSON are preserved; the update
     is atomic across processes. Returns the stored ``stream`` dict (it holds the sealed URL:
     never echo it)."""
-    from sqlalchemy import update
-
     with _SETTINGS_LOCK:
         if create:
             rt.repo.ensure_source(tenant, source, kind="stream")
-        with _source_settings_tx(rt, tenant, source) as (conn, t, settings):
+        with _source_settings_tx(rt, tenant, source) as (settings, save):
             stream = dict(settings.get("stream") or {})
             fields = dict(fields)
             if merge_gaps and "gaps" in fields:
-                gaps = {g["start"]: g for g in stream.get("gaps") or []}
-                gaps.update({g["start"]: g for g in fields.pop("gaps") or []})
-                stream["gaps"] = [gaps[k] for k in sorted(gaps)][-MAX_GAPS_KEPT:]
+                stream["gaps"] = combine_gaps(stream.get("gaps"), fields.pop("gaps"), MAX_GAPS_KEPT)
             stream.update(fields)
             for key in drop:
                 stream.pop(key, None)
             if "url" in stream:
                 _seal_legacy(rt, tenant, source, stream)
             settings["stream"] = stream
-            conn.execute(update(t).where(t.c.tenant_id == tenant, t.c.name == source).values(settings=settings))
+            save(settings)
         return stream
 
 
@@ -123,6 +125,21 @@ def is_registered(stream: dict | None) -> bool:
     return bool(stream) and bool(stream.get("url_encrypted") or stream.get("url"))
 
 
+def stored_stream(rt, tenant: str, source: str) -> dict | None:
+    """The raw ``settings["stream"]`` dict of a source (it may hold the sealed URL: never echo
+    it), or ``None`` when the source is missing or has none."""
+    row = rt.repo.get_source(tenant, source)
+    return ((row or {}).get("settings") or {}).get("stream")
+
+
+def combine_gaps(stored: list[dict] | None, new: list[dict] | None, keep: int | None = None) -> list[dict]:
+    """Gap records of both lists, one per ``start`` (``new`` wins), by start; the newest ``keep``."""
+    gaps = {g["start"]: g for g in stored or []}
+    gaps.update({g["start"]: g for g in new or []})
+    merged = [gaps[k] for k in sorted(gaps)]
+    return merged[-keep:] if keep else merged
+
+
 def stream_url(rt, tenant: str, source: str) -> str:
     """The registered URL of ``source``, unsealed (for a worker about to connect; never log it).
 
@@ -130,8 +147,7 @@ def stream_url(rt, tenant: str, source: str) -> str:
         KeyError: when the source has no registered stream.
         memory_core.crypto.SecretError: when the sealed URL cannot be opened with the configured key.
     """
-    row = rt.repo.get_source(tenant, source)
-    stream = ((row or {}).get("settings") or {}).get("stream") or {}
+    stream = stored_stream(rt, tenant, source) or {}
     if stream.get("url_encrypted"):
         return unseal(rt.settings, stream["url_encrypted"])
     if stream.get("url"):  # a row of an older version: plaintext, sealed on its next write
@@ -150,22 +166,17 @@ def public_stream(source: str, stream: dict) -> dict:
 def stream_info(rt, tenant: str, source: str) -> dict | None:
     """The public (redacted) stream record of a source (registered, or with the status a worker
     left), or ``None`` when it is not a stream."""
-    row = rt.repo.get_source(tenant, source)
-    stream = ((row or {}).get("settings") or {}).get("stream")
-    if not stream:
-        return None
-    return public_stream(source, stream)
+    stream = stored_stream(rt, tenant, source)
+    return public_stream(source, stream) if stream else None
 
 
 def unregister_stream(rt, tenant: str, source: str) -> bool:
     """Remove the stream registration (URL, status, gap list) of ``source``; its memories and the
     source stay. True when there was one."""
-    from sqlalchemy import update
-
-    with _SETTINGS_LOCK, _source_settings_tx(rt, tenant, source) as (conn, t, settings):
+    with _SETTINGS_LOCK, _source_settings_tx(rt, tenant, source) as (settings, save):
         if settings.pop("stream", None) is None:
             return False
-        conn.execute(update(t).where(t.c.tenant_id == tenant, t.c.name == source).values(settings=settings))
+        save(settings)
     log.info("stream unregistered", tenant=tenant, source=source)
     return True
 
@@ -236,7 +247,7 @@ class StreamManager:
                 update_stream_settings(self.rt, tenant, source, {"enabled": True})
         with self._lock:
             worker = self._workers.get((tenant, source))
-            if worker is not None and worker._thread is not None and worker._thread.is_alive():
+            if worker is not None and worker.alive:
                 return worker.status()
             worker = StreamWorker(self.rt, tenant, source, url, start_time=start_time, settings=settings or self.settings)
             self._workers[(tenant, source)] = worker
@@ -260,7 +271,7 @@ class StreamManager:
     def running(self, tenant: str, source: str) -> bool:
         """Whether a worker of ``source`` runs in this process now."""
         worker = self.get(tenant, source)
-        return worker is not None and worker._thread is not None and worker._thread.is_alive()
+        return worker is not None and worker.alive
 
     def keys(self) -> list[tuple[str, str]]:
         """(tenant, source) of every worker this manager holds (running or finished)."""
@@ -317,7 +328,7 @@ def run_foreground(rt, url: str, source: str, *, tenant: str | None = None, dura
     worker.start()
     t0 = next_ask = time.monotonic()
     try:
-        while worker._thread.is_alive():
+        while worker.alive:
             now = time.monotonic()
             if duration_s is not None and now - t0 >= duration_s:
                 break

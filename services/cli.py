@@ -232,16 +232,9 @@ def migrate(
     """Apply the relational store's Alembic migrations (the one-shot step of a deployment);
     waits for the database with retries; prints the revision reached."""
     from memory_core.settings import get_settings
-    from memory_core.stores.relational.engine import make_engine
     from memory_core.stores.relational.migrate import migrate as run_migrations
 
-    settings = get_settings()
-    engine = make_engine(settings.db_url)
-    try:
-        revision = run_migrations(engine, wait_s=wait)
-    finally:
-        engine.dispose()
-    _print_json({"revision": revision})
+    _print_json({"revision": run_migrations(get_settings().db_url, wait_s=wait)})
 
 
 @app.command()

@@ -213,7 +213,7 @@ def _rules(now_local: datetime) -> list[tuple[re.Pattern, callable]]:
     return [
         (re.compile(rf"\b(?:between|from)\s+(?P<a>{_CLOCK_LOOSE})\s+(?:and|to|until|till|-)\s+(?P<b>{_CLOCK_LOOSE})\b"
                     r"(?!\s*(?:minutes?|mins?|hours?|days?|weeks?|months?|times?|people|of)\b)", I), r_between),
-        (re.compile(rf"\b(?P<w>the day before yesterday|today|yesterday)\b", I), r_relday),
+        (re.compile(r"\b(?P<w>the day before yesterday|today|yesterday)\b", I), r_relday),
         (re.compile(r"\b(?:this\s+(?P<w1>morning|afternoon|evening)|(?P<w2>tonight))\b", I),
          lambda m: r_thispod(_Named(w=m.group("w1") or m.group("w2")))),
         (re.compile(r"\blast\s+night\b", I), r_lastnight),

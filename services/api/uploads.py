@@ -27,25 +27,18 @@ _MAX_FIELDS = 8
 _MAX_FIELD_BYTES = 4096
 _SAFE_SUFFIXES = {".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi", ".ts", ".mpg", ".mpeg", ".flv", ".wav", ".mp3", ".m4a", ".ogg", ".opus", ".flac"}
 
+def multipart_openapi(properties: dict, required: list[str]) -> dict:
+    """``openapi_extra`` of a route that parses its own ``multipart/form-data`` body: the object
+    schema with ``properties`` (OpenAPI schemas of the parts), of which ``required`` must be sent."""
+    return {"requestBody": {"required": True, "content": {"multipart/form-data": {
+        "schema": {"type": "object", "required": list(required), "properties": dict(properties)}}}}}
+
+
 #: The OpenAPI request body of an upload route (the route parses the stream itself).
-UPLOAD_OPENAPI = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file"],
-                    "properties": {
-                        "file": {"type": "string", "format": "binary", "description": "the media file"},
-                        "start_time": {"type": "string", "format": "date-time",
-                                       "description": "wall-clock time of the first frame (ISO 8601)"},
-                    },
-                }
-            }
-        },
-    }
-}
+UPLOAD_OPENAPI = multipart_openapi({
+    "file": {"type": "string", "format": "binary", "description": "the media file"},
+    "start_time": {"type": "string", "format": "date-time", "description": "wall-clock time of the first frame (ISO 8601)"},
+}, ["file"])
 
 
 @dataclass

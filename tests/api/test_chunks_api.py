@@ -5,33 +5,23 @@ another tenant's source answers 404."""
 
 from __future__ import annotations
 
-import subprocess
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from api_support import DATA, create_tenant, footage, wait_job
 from ingest_workers.chunks import chunk_job_id
+from tests.streams.stream_support import CHUNK_BASE, CHUNK_CUTS, cut_chunks
 
 pytestmark = pytest.mark.slow
 
-CUTS = [(0.0, 18.0), (18.0, 36.0), (36.0, 52.48)]
-BASE = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+CUTS, BASE = CHUNK_CUTS, CHUNK_BASE
 
 
 @pytest.fixture(scope="module")
 def chunks(tmp_path_factory) -> list[Path]:
-    sample = footage("sample.mp4")
-    folder = tmp_path_factory.mktemp("chunks")
-    paths = []
-    for i, (a, b) in enumerate(CUTS):
-        out = folder / f"chunk{i}.mp4"
-        subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-ss", str(a), "-to", str(b),
-                        "-i", str(sample), "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-y", str(out)],
-                       check=True, timeout=60)
-        paths.append(out)
-    return paths
+    return cut_chunks(tmp_path_factory.mktemp("chunks"), footage("sample.mp4"))
 
 
 def push(client, tenant, source: str, path: Path, *, sequence, capture_start):

@@ -54,7 +54,7 @@ def footprint(rt, tenant: str, source: str) -> dict[str, int]:
 def test_delete_source_leaves_nothing(client, runtime, tenant, two_tenants):
     rt = runtime
     job = ingest(client, tenant, "doomed", footage("day3.mp4"), start_time="2026-11-19T10:00:00Z")
-    r = client.get(f"/v1/memories?source=doomed&level=clip&limit=1", headers=tenant.headers)
+    r = client.get("/v1/memories?source=doomed&level=clip&limit=1", headers=tenant.headers)
     clip = r.json()["items"][0]
     if clip["clip_url"]:
         assert client.get(clip["clip_url"], headers=tenant.headers).status_code == 200  # a cut clip is cached too

@@ -4,7 +4,6 @@ and check the evidence timestamps (wall clock and media offsets)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 
 import pytest
 

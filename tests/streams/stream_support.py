@@ -12,6 +12,7 @@ import subprocess
 import threading
 import time
 from contextlib import closing
+from datetime import UTC, datetime
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -159,3 +160,21 @@ def wait_for(predicate, timeout: float, step: float = 0.5, what: str = "conditio
 
 def have_ffmpeg() -> bool:
     return shutil.which("ffmpeg") is not None
+
+
+#: sample.mp4 cut into three chunks (media seconds) as a life-logging device would push them, and
+#: the device's capture time of the recording's start.
+CHUNK_CUTS = [(0.0, 18.0), (18.0, 36.0), (36.0, 52.48)]
+CHUNK_BASE = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+
+def cut_chunks(folder: Path, sample: Path = SAMPLE) -> list[Path]:
+    """``sample`` re-encoded into one MP4 per :data:`CHUNK_CUTS` span under ``folder``."""
+    paths = []
+    for i, (a, b) in enumerate(CHUNK_CUTS):
+        out = folder / f"chunk{i}.mp4"
+        subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-ss", str(a), "-to", str(b),
+                        "-i", str(sample), "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-y", str(out)],
+                       check=True, timeout=60)
+        paths.append(out)
+    return paths

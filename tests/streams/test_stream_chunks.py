@@ -3,30 +3,17 @@ twice; each lands once, at its capture time, and the clips follow capture order.
 
 from __future__ import annotations
 
-import subprocess
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
-from stream_support import SAMPLE, TENANT
+from stream_support import CHUNK_BASE, CHUNK_CUTS, TENANT, cut_chunks
 
 from api_schemas import Kind, Level
 from ingest_workers.chunks import chunk_job_id, ingest_chunk
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("ffmpeg")]
 
-CUTS = [(0.0, 18.0), (18.0, 36.0), (36.0, 52.48)]
-BASE = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
-
-
-def cut_chunks(folder) -> list:
-    paths = []
-    for i, (a, b) in enumerate(CUTS):
-        out = folder / f"chunk{i}.mp4"
-        subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-ss", str(a), "-to", str(b),
-                        "-i", str(SAMPLE), "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-y", str(out)],
-                       check=True, timeout=60)
-        paths.append(out)
-    return paths
+CUTS, BASE = CHUNK_CUTS, CHUNK_BASE
 
 
 def test_chunks_out_of_order_and_twice_land_once_in_time_order(rt, tmp_path):

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import av
 import numpy as np
-import pytest
 
 from ingest_workers.perceive import Perceiver, evenly_spaced, pick_keyframes, split_speech
 from memory_core.domain import ClipWindow, SampledFrame, SpeechSegment, Word

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Table, delete, func, select
+from sqlalchemy import Table, delete, select
 
 from memory_core.stores.relational.models import IngestSegmentRow
 from memory_core.timeutil import utcnow
@@ -55,13 +55,6 @@ class SegmentStaging:
         q = select(T_SEGMENTS.c.segment).where(T_SEGMENTS.c.tenant_id == tenant, T_SEGMENTS.c.job_id == job_id)
         with self.repo._tx() as s:
             return {r[0] for r in s.execute(q)}
-
-    def clip_total(self, tenant: str, job_id: str) -> int:
-        """Clips staged for the job, over all segments."""
-        q = select(func.coalesce(func.sum(T_SEGMENTS.c.clip_count), 0)).where(
-            T_SEGMENTS.c.tenant_id == tenant, T_SEGMENTS.c.job_id == job_id)
-        with self.repo._tx() as s:
-            return int(s.execute(q).scalar_one())
 
     def load(self, tenant: str, job_id: str) -> list[StagedSegment]:
         """Every staged segment of the job, in segment order."""

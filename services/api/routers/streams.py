@@ -24,10 +24,12 @@ from api_schemas.api import Page
 from api_schemas.streams import StreamCreate, StreamOut
 from ingest_workers.chunks import chunk_taken, claim_chunk
 from ingest_workers.stream_manager import (
+    combine_gaps,
     is_registered,
     public_stream,
     register_stream,
     registered_streams,
+    stored_stream,
     unregister_stream,
     update_stream_settings,
 )
@@ -41,7 +43,7 @@ from services.api.ingest_pool import JobSpec
 from services.api.routers.ingest import _check_not_deleting, _probe
 from services.api.routers.sources import SourceName, get_source_or_404, stop_stream_worker
 from services.api.ssrf import UrlPolicy, UrlRefused, check_stream_url
-from services.api.uploads import receive_upload
+from services.api.uploads import multipart_openapi, receive_upload
 from services.api.views import job_out
 
 log = get_logger(__name__)
@@ -62,8 +64,7 @@ def stream_manager(ctx: ApiContext):
 
 # --------------------------------------------------------------------------- views
 def _stored(ctx: ApiContext, tenant: str, source: str) -> dict | None:
-    row = ctx.rt.repo.get_source(tenant, source)
-    stream = ((row or {}).get("settings") or {}).get("stream")
+    stream = stored_stream(ctx.rt, tenant, source)
     return dict(stream) if is_registered(stream) else None
 
 
@@ -75,9 +76,7 @@ def _view(ctx: ApiContext, tenant: str, source: str, stream: dict) -> StreamOut:
     if worker is not None:
         live = worker.status()
         out.update({k: live[k] for k in _LIVE_FIELDS if k in live})
-        gaps = {g["start"]: g for g in out.get("gaps") or []}
-        gaps.update({g["start"]: g for g in live.get("gaps") or []})
-        out["gaps"] = [gaps[k] for k in sorted(gaps)]
+        out["gaps"] = combine_gaps(out.get("gaps"), live.get("gaps"))
     if out.get("state") not in _STATES:
         out["state"] = None
     out["errors"] = [safe_url(str(e))[:500] for e in out.get("errors") or []]
@@ -212,26 +211,13 @@ def delete_stream(source: SourceName, tenant: Tenant, ctx: Ctx) -> Response:
 
 
 # --------------------------------------------------------------------------- pushed chunks
-CHUNK_OPENAPI = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file", "sequence", "capture_start"],
-                    "properties": {
-                        "file": {"type": "string", "format": "binary", "description": "the media segment"},
-                        "sequence": {"type": "integer", "minimum": 0, "maximum": MAX_SEQUENCE,
-                                     "description": "the device's number of this chunk (idempotency key)"},
-                        "capture_start": {"type": "string", "format": "date-time",
-                                          "description": "wall-clock time of the chunk's first frame, ISO 8601 with a timezone"},
-                    },
-                }
-            }
-        },
-    }
-}
+CHUNK_OPENAPI = multipart_openapi({
+    "file": {"type": "string", "format": "binary", "description": "the media segment"},
+    "sequence": {"type": "integer", "minimum": 0, "maximum": MAX_SEQUENCE,
+                 "description": "the device's number of this chunk (idempotency key)"},
+    "capture_start": {"type": "string", "format": "date-time",
+                      "description": "wall-clock time of the chunk's first frame, ISO 8601 with a timezone"},
+}, ["file", "sequence", "capture_start"])
 
 
 def _sequence(value: str | None) -> int:
