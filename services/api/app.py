@@ -3,7 +3,8 @@
 ``create_app(settings, runtime)`` builds a FastAPI app whose lifespan:
 
 1. opens the :class:`~memory_core.runtime.Runtime` (unless one is given: tests inject theirs);
-2. marks jobs orphaned by an earlier process failed (``repo.fail_orphaned_jobs()``);
+2. marks jobs orphaned by an earlier process failed (``repo.fail_orphaned_jobs()``), except
+   distributed ingest jobs, which Celery workers run and re-drive;
 3. resolves the admin key (setting, else ``<home>/admin.key``, generated once with mode 0600);
 4. starts the ingest pool and the retention sweeper;
 5. warms the models on a background thread, so ``/readyz`` turns ready once they are loaded;
@@ -103,8 +104,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        from ingest_workers.distributed import JOB_KIND as DISTRIBUTED
+
         rt = runtime or Runtime.open(settings)
-        orphaned = rt.repo.fail_orphaned_jobs()
+        orphaned = rt.repo.fail_orphaned_jobs(exclude_kinds=(DISTRIBUTED,))  # Celery workers own those
         ctx = ApiContext(settings=settings, rt=rt, tenants=TenantStore(rt.repo.engine), limiter=limiter, pool=None,
                          quotas=Quotas(rt, api), metrics=metrics, admin_key=resolve_admin_key(settings))
         ctx.pool = IngestPool(rt, workers=api.ingest_workers, queue_max=api.ingest_queue_max, policy=policy,

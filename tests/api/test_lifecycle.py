@@ -136,3 +136,18 @@ def test_admin_deletes_a_tenant_with_everything(client, runtime):
     assert set(r.json()["remaining"].values()) == {0}
     assert runtime.vectors.count(VectorFilter(tenant=t.id)) == 0
     assert client.get("/v1/sources", headers=t.headers).status_code == 401
+
+
+def test_startup_sweep_leaves_distributed_jobs_to_the_workers(runtime):
+    """A service restart fails the jobs its own pool was running, never those Celery workers own."""
+    from api_schemas import JobStatus
+    from api_support import make_client
+
+    repo = runtime.repo
+    local = repo.create_job(runtime.settings.default_tenant, "sweep-cam")
+    remote = repo.create_job(runtime.settings.default_tenant, "sweep-cam", kind="ingest-distributed")
+    repo.update_job(runtime.settings.default_tenant, remote, status=JobStatus.RUNNING, step="perceive")
+    with make_client(runtime):
+        pass
+    assert repo.get_job(runtime.settings.default_tenant, local)["status"] is JobStatus.FAILED
+    assert repo.get_job(runtime.settings.default_tenant, remote)["status"] is JobStatus.RUNNING

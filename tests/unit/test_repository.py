@@ -247,6 +247,14 @@ def test_fail_orphaned_jobs(repo):
     assert repo.fail_orphaned_jobs() == 0
 
 
+def test_fail_orphaned_jobs_leaves_excluded_kinds(repo):
+    local = repo.create_job("a", "cam")
+    remote = repo.create_job("a", "cam", kind="ingest-distributed")
+    assert repo.fail_orphaned_jobs(exclude_kinds=("ingest-distributed",)) == 1
+    assert repo.get_job("a", local)["status"] is JobStatus.FAILED
+    assert repo.get_job("a", remote)["status"] is JobStatus.QUEUED
+
+
 # ---------------------------------------------------------------- sources, media, deletion, isolation
 def test_sources_and_media(repo):
     repo.ensure_tenant("a", "Acme")
