@@ -134,7 +134,7 @@ def test_celery_ingest_gives_the_embedded_memories(workers, long_media, referenc
     assert job["status"] is JobStatus.SUCCEEDED, job
     assert job["result"]["counts"]["clip"] > 0 and job["percent"] == 100.0
     write.stop()
-    assert "vidmem.perceive" in perceive.text() and "vidmem.consolidate" in write.text()
+    assert "Task vidmem.perceive[" in perceive.text() and "Task vidmem.consolidate[" in write.text()  # received there
     _check_memories(workers.env, job_id, repo, reference)
     # Against the in-process pipeline: the same clips with the same offsets, the same levels and
     # kinds, the same pictures. Each segment is decoded after a seek (frames bit-identical, audio
@@ -165,7 +165,7 @@ def test_worker_killed_mid_job_loses_and_doubles_nothing(workers, long_media, re
     second.wait_ready()
     job = _wait_job(repo, job_id, 240)
     assert job["status"] is JobStatus.SUCCEEDED, job
-    assert "vidmem.perceive" in second.text()
+    assert "Task vidmem.perceive[" in second.text()  # the second worker did perceive
     write.stop()
     _check_memories(workers.env, job_id, repo, reference)
 
