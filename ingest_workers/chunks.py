@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from api_schemas import IngestSummary, JobStatus
+from ingest_workers.distributed import JOB_KIND as DISTRIBUTED
 from ingest_workers.pipeline import ingest_file
 from memory_core.ids import stable_id
 from memory_core.logging import get_logger
@@ -52,7 +53,8 @@ def _status(job: dict) -> str:
 
 def chunk_taken(job: dict | None, busy: Callable[[str], bool] | None = None) -> bool:
     """Whether a chunk's job needs no new attempt: it is done (with its stored result), or open
-    and alive (``busy(job_id)`` says this process runs it, or its heartbeat is fresh)."""
+    and alive (``busy(job_id)`` says this process runs it, it was handed to the Celery workers,
+    or its heartbeat is fresh)."""
     if job is None:
         return False
     status = _status(job)
@@ -62,6 +64,8 @@ def chunk_taken(job: dict | None, busy: Callable[[str], bool] | None = None) -> 
         return False
     if busy is not None and busy(job["id"]):
         return True
+    if job.get("kind") == DISTRIBUTED:
+        return True  # the Celery workers run it, and their reconciler re-drives it if stalled
     beat = job.get("heartbeat_at") or job.get("updated_at")
     return beat is not None and utcnow() - ensure_aware(beat) < timedelta(seconds=STALE_AFTER_S)
 

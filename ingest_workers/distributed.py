@@ -104,13 +104,21 @@ def _result(job: dict) -> dict:
     return dict(job.get("result") or {})
 
 
-def request_job(rt, tenant: str, source: str, job_id: str, path: str | Path, start_time: datetime | None) -> None:
+def request_job(rt, tenant: str, source: str, job_id: str, path: str | Path, start_time: datetime | None,
+                owned: bool = False) -> None:
     """Record what a distributed job ingests (``result.request``) on a ``queued`` job of kind
-    :data:`JOB_KIND` (created if missing): what the reconciler re-drives from."""
+    :data:`JOB_KIND`: what the reconciler re-drives from. The job is created if missing; a job
+    that exists (the API records its jobs before sending them) is handed over to the workers, so
+    its kind becomes :data:`JOB_KIND` and an earlier attempt's plan is dropped.
+
+    ``owned``: vidmem owns the file (an upload, a download, a pushed chunk), so a job that fails
+    or is cancelled deletes it.
+    """
     rt.repo.ensure_tenant(tenant)
     rt.repo.create_job(tenant, source, kind=JOB_KIND, media_path=str(path), job_id=job_id)
-    request = {"path": str(path), "start_time": start_time.isoformat() if start_time else None}
-    rt.repo.update_job(tenant, job_id, result={"request": request})
+    request = {"path": str(path), "start_time": start_time.isoformat() if start_time else None, "owned": bool(owned)}
+    rt.repo.update_job(tenant, job_id, kind=JOB_KIND, status=JobStatus.QUEUED, step="queued (workers)",
+                       result={"request": request})
 
 
 def plan_job(rt, tenant: str, job_id: str) -> Plan | None:
@@ -265,14 +273,87 @@ def consolidate_job(rt, tenant: str, job_id: str) -> IngestSummary | None:
 
 
 def fail_job(rt, tenant: str, job_id: str, reason: str) -> None:
-    """Mark the job failed with ``reason`` and drop its staged rows and any memories of its file
-    (after the last retry of a stage); quiet when the job is gone."""
+    """Mark the job failed with ``reason`` (after the last retry of a stage), drop its staged
+    rows and delete the file when vidmem owns it; quiet when the job is gone or has ended.
+
+    The memories of a failed write stage were rolled back by that stage itself, so nothing of
+    the job is left half-written.
+    """
     try:
-        job, plan = job_plan(rt, tenant, job_id)
+        job = _job(rt, tenant, job_id)
     except JobGone:
         return
     if job["status"] in TERMINAL:
         return
     SegmentStaging(rt.repo).delete(tenant, job_id)
     rt.repo.update_job(tenant, job_id, status=JobStatus.FAILED, error=reason)
+    _drop_owned_file(rt, job)
     log.error("distributed ingest failed", job=job_id, error=reason)
+
+
+def cancel_job(rt, tenant: str, job_id: str) -> bool:
+    """Cancel an open distributed job from any process: under the job's write lock, mark it
+    ``cancelled``, drop its staged rows and delete the file when vidmem owns it. Tasks of the job
+    still queued or running see the final status and do nothing (each stage checks it first, the
+    write stage after taking the same lock), so no memory of the job is written after this.
+
+    Returns ``False`` when the job had ended already.
+
+    Raises:
+        JobGone: the job does not exist for ``tenant``.
+        LockBusy: the write stage is writing the job's memories now (it finishes in seconds to
+            minutes; then the job has ended and cancelling is moot).
+    """
+    with job_lock(rt.repo, rt.settings.home, f"write:{job_id}") as held:
+        if not held:
+            raise LockBusy(job_id)
+        job = _job(rt, tenant, job_id)
+        if job["status"] in TERMINAL:
+            return False
+        SegmentStaging(rt.repo).delete(tenant, job_id)
+        rt.repo.update_job(tenant, job_id, status=JobStatus.CANCELLED, step="cancelled", error="cancelled by request")
+        _drop_owned_file(rt, job)
+    log.info("distributed ingest cancelled", job=job_id, source=job["source"])
+    return True
+
+
+def cancel_source_jobs(rt, tenant: str, source: str, timeout_s: float = 60.0) -> int:
+    """Cancel every open distributed job of a source (before the source is deleted), waiting up
+    to ``timeout_s`` for a write stage in progress to finish. Returns how many were cancelled.
+
+    Raises:
+        LockBusy: a write stage still held a job's lock after ``timeout_s``.
+    """
+    open_jobs = [j for j in rt.repo.list_jobs(tenant, source, limit=100_000)
+                 if j["kind"] == JOB_KIND and j["status"] not in TERMINAL]
+    cancelled = 0
+    deadline = time.monotonic() + timeout_s
+    for job in open_jobs:
+        while True:
+            try:
+                cancelled += int(cancel_job(rt, tenant, job["id"]))
+                break
+            except JobGone:
+                break
+            except LockBusy:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+    return cancelled
+
+
+def _drop_owned_file(rt, job: dict) -> None:
+    """Delete the job's file when the request says vidmem owns it and it lies in the media folder
+    (the write stage never committed memories for it: a failed write rolls back)."""
+    from memory_core.forget import is_owned
+
+    request = _result(job).get("request") or {}
+    path = request.get("path")
+    if not (request.get("owned") and path and is_owned(rt.settings, path)):
+        return
+    if any(m.path == path for m in rt.repo.list_media_files(job["tenant"], job["source"])):
+        return  # an earlier, successful ingest of this very file owns memories: keep it
+    try:
+        Path(path).unlink(missing_ok=True)
+    except OSError as exc:
+        log.warning("owned file not deleted", job=job["id"], error=type(exc).__name__)

@@ -170,6 +170,9 @@ class CelerySettings(BaseModel):
     stale_after_s: float = Field(120.0, gt=0, description="a running job without a heartbeat for this long is re-dispatched by the reconciler")
     reconcile_every_s: float = Field(30.0, gt=0, description="period of the reconciler (vidmem worker --beat)")
     lock_wait_s: float = Field(10.0, gt=0, description="a write task that finds its job locked retries after this")
+    api_dispatch: Literal["auto", "on", "off"] = Field(
+        "auto", description="the REST service sends ingest jobs to the workers: auto = with a broker and a Qdrant "
+                            "server; on = with a broker (embedded store: API and write worker one after the other); off = never")
 
 
 class Settings(BaseSettings):

@@ -6,7 +6,8 @@
 2. marks jobs orphaned by an earlier process failed (``repo.fail_orphaned_jobs()``), except
    distributed ingest jobs, which Celery workers run and re-drive;
 3. resolves the admin key (setting, else ``<home>/admin.key``, generated once with mode 0600);
-4. starts the ingest pool and the retention sweeper;
+4. starts the ingest pool (which hands its jobs to Celery workers when
+   ``ingest_workers.dispatch.api_dispatch`` says so) and the retention sweeper;
 5. warms the models on a background thread, so ``/readyz`` turns ready once they are loaded;
 6. unless ``stream.run_in_api`` is off (then ``vidmem stream-worker`` runs them), owns a
    :class:`~ingest_workers.stream_manager.StreamManager` and resumes every enabled registered
@@ -104,14 +105,20 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        from ingest_workers.dispatch import api_dispatch, dispatch_ingest
         from ingest_workers.distributed import JOB_KIND as DISTRIBUTED
 
         rt = runtime or Runtime.open(settings)
         orphaned = rt.repo.fail_orphaned_jobs(exclude_kinds=(DISTRIBUTED,))  # Celery workers own those
         ctx = ApiContext(settings=settings, rt=rt, tenants=TenantStore(rt.repo.engine), limiter=limiter, pool=None,
                          quotas=Quotas(rt, api), metrics=metrics, admin_key=resolve_admin_key(settings))
+        dispatching, why = api_dispatch(settings)
+        if dispatching and settings.vector.backend != "qdrant":
+            log.warning("ingest jobs go to Celery workers while this process holds the embedded vector store: "
+                        "run the write worker when this service is stopped, or use a Qdrant server", reason=why)
         ctx.pool = IngestPool(rt, workers=api.ingest_workers, queue_max=api.ingest_queue_max, policy=policy,
-                              on_outcome=lambda status: metrics.jobs.labels(status).inc())
+                              on_outcome=lambda status: metrics.jobs.labels(status).inc(),
+                              dispatch=dispatch_ingest if dispatching else None)
         metrics.set_backlog_source(ctx.pool.backlog)
         sweeper = RetentionSweeper(rt, api.retention_sweep_s, metrics).start()
         ctx.extras["sweeper"] = sweeper
@@ -127,6 +134,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             resuming.start()
         app.state.ctx = ctx
         log.info("service started", orphaned_jobs_failed=orphaned, ingest_workers=api.ingest_workers,
+                 ingest_on_celery=dispatching, ingest_on_celery_reason=why,
                  cors=bool(api.cors_origins), allow_private_urls=api.allow_private_urls)
         try:
             yield

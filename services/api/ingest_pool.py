@@ -5,6 +5,11 @@ The job record (created ``queued`` before submission) is the source of truth for
 keeps only what a record cannot hold: the cancel events and futures of the jobs of this process.
 A job that fails or is cancelled leaves nothing half-written: the pipeline rolls its memories back
 and the pool removes the media file vidmem owns for it (an upload or a download).
+
+With a ``dispatch`` function (``ingest_workers.dispatch.dispatch_ingest``, when
+``ingest_workers.dispatch.api_dispatch`` says so) a job's thread only downloads and checks the
+file, then hands the job to the Celery workers; cancelling it, or deleting its source, then goes
+through ``ingest_workers.distributed.cancel_job`` under the job's write lock.
 """
 
 from __future__ import annotations
@@ -55,18 +60,23 @@ class IngestPool:
         workers: threads (jobs at once).
         queue_max: backlog bound; :meth:`submit` answers 503 beyond it.
         policy: URL policy for download jobs.
-        on_outcome: called with the final status of each job (metrics).
+        on_outcome: called with the final status of each job (metrics), ``"dispatched"`` for a
+            job handed to the Celery workers.
         ingest: the ingest function (tests may pass another with the same signature).
+        dispatch: hands a job to the Celery workers instead of ``ingest`` (signature of
+            ``ingest_workers.dispatch.dispatch_ingest``); ``None`` ingests in this process.
     """
 
     def __init__(self, rt, *, workers: int, queue_max: int, policy: UrlPolicy,
-                 on_outcome: Callable[[str], None] | None = None, ingest: Callable | None = None) -> None:
+                 on_outcome: Callable[[str], None] | None = None, ingest: Callable | None = None,
+                 dispatch: Callable | None = None) -> None:
         if ingest is None:
             from ingest_workers.pipeline import ingest_file as ingest
         self.rt = rt
         self.policy = policy
         self.queue_max = queue_max
         self._ingest = ingest
+        self._dispatch = dispatch
         self._on_outcome = on_outcome or (lambda _status: None)
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="vidmem-ingest")
         self._jobs: dict[tuple[str, str], tuple[JobSpec, Future]] = {}
@@ -102,17 +112,34 @@ class IngestPool:
             raise ApiError(503, "busy", "the ingest queue is full; retry later", headers={"Retry-After": "30"})
 
     def cancel(self, tenant: str, job_id: str) -> bool:
-        """Ask a job of ``tenant`` to stop; False when it is not queued or running here."""
+        """Ask a job of ``tenant`` to stop: one queued or running here, or one handed to the
+        Celery workers (cancelled at once in the job record). False when neither.
+
+        Raises:
+            ApiError: 409 ``conflict`` when the workers are writing the job's memories now.
+        """
         with self._lock:
             entry = self._jobs.get((tenant, job_id))
-        if entry is None:
+        if entry is not None:
+            entry[0].cancel.set()
+            return True
+        from ingest_workers.distributed import JOB_KIND, JobGone, LockBusy, cancel_job
+
+        job = self.rt.repo.get_job(tenant, job_id)
+        if job is None or job["kind"] != JOB_KIND:
             return False
-        entry[0].cancel.set()
-        return True
+        try:
+            return cancel_job(self.rt, tenant, job_id)
+        except JobGone:
+            return False
+        except LockBusy:
+            raise ApiError(409, "conflict", "the workers are writing this job's memories; it can no longer be cancelled") from None
 
     def cancel_source(self, tenant: str, source: str, timeout_s: float = 60.0) -> int:
-        """Cancel every job of a source and wait (up to ``timeout_s``) until they stopped.
-        Returns how many were cancelled."""
+        """Cancel every job of a source, here and on the Celery workers, and wait (up to
+        ``timeout_s``) until they stopped. Returns how many were cancelled."""
+        from ingest_workers.distributed import cancel_source_jobs
+
         with self._lock:
             entries = [e for (t, _), e in self._jobs.items() if t == tenant and e[0].source == source]
         for spec, _ in entries:
@@ -122,7 +149,7 @@ class IngestPool:
                 future.result(timeout=timeout_s)
             except Exception:  # noqa: BLE001 - the job records its own failure
                 pass
-        return len(entries)
+        return len(entries) + cancel_source_jobs(self.rt, tenant, source, timeout_s=timeout_s)
 
     def shutdown(self, timeout_s: float = 30.0) -> None:
         """Cancel every job and stop the threads; queued jobs are marked cancelled."""
@@ -170,6 +197,8 @@ class IngestPool:
                 self._download(spec)
             if spec.check_media is not None and spec.path is not None:
                 spec.check_media(spec.path)
+            if self._dispatch is not None:
+                return (status := self._hand_over(spec))
             summary = self._ingest(self.rt, spec.path, source=spec.source, tenant=spec.tenant, start_time=spec.start_time,
                                    job_id=spec.job_id, cancel=spec.cancel)
             status = summary.status
@@ -189,6 +218,23 @@ class IngestPool:
         finally:
             self._forget(spec)
             self._on_outcome(status)
+
+    def _hand_over(self, spec: JobSpec) -> str:
+        """Send the job to the Celery workers; a broker that does not answer leaves the job
+        ``queued`` with its request recorded, for the reconciler to send once it is back."""
+        from kombu.exceptions import OperationalError
+
+        from ingest_workers.distributed import cancel_job
+
+        try:
+            self._dispatch(self.rt, spec.path, source=spec.source, tenant=spec.tenant, start_time=spec.start_time,
+                           job_id=spec.job_id, owned=spec.owned)
+        except OperationalError as exc:
+            log.warning("broker unreachable; the reconciler sends the job when it is back", job=spec.job_id,
+                        error=type(exc).__name__)
+        if spec.cancel.is_set() and not self._closed:  # cancelled by request while being handed over
+            cancel_job(self.rt, spec.tenant, spec.job_id)
+        return "dispatched"
 
     def _download(self, spec: JobSpec) -> None:
         assert spec.url is not None and spec.dest_dir is not None

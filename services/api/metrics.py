@@ -42,7 +42,7 @@ class Metrics:
                                  ["method", "route", "status"], buckets=_LATENCY_BUCKETS, registry=self.registry)
         self.in_flight = Gauge("vidmem_http_requests_in_flight", "requests being served", registry=self.registry)
         self.backlog = Gauge("vidmem_ingest_backlog", "ingest jobs queued or running", registry=self.registry)
-        self.jobs = Counter("vidmem_ingest_jobs", "finished ingest jobs", ["outcome"], registry=self.registry)
+        self.jobs = Counter("vidmem_ingest_jobs", "ingest jobs finished in process, or dispatched to Celery workers", ["outcome"], registry=self.registry)
         self.retention = Counter("vidmem_retention_deleted", "removed by the retention sweep", ["what"], registry=self.registry)
 
     def set_backlog_source(self, fn: Callable[[], float]) -> None:

@@ -200,9 +200,10 @@ class SqlRepository:
         return job_id
 
     def update_job(self, tenant: str, job_id: str, *, status: JobStatus | None = None, step: str | None = None,
-                   percent: float | None = None, error: str | None = None, result: dict | None = None) -> None:
-        """Set the given fields (``percent`` clamped to [0, 100]); also stamps ``updated_at`` and
-        ``heartbeat_at``.
+                   percent: float | None = None, error: str | None = None, result: dict | None = None,
+                   kind: str | None = None) -> None:
+        """Set the given fields (``percent`` clamped to [0, 100]; ``kind`` when a job changes hands,
+        e.g. an API job sent to Celery workers); also stamps ``updated_at`` and ``heartbeat_at``.
 
         Raises:
             KeyError: when the job does not exist for ``tenant`` (e.g. its source was deleted).
@@ -219,6 +220,8 @@ class SqlRepository:
             values["error"] = error
         if result is not None:
             values["result"] = dict(result)
+        if kind is not None:
+            values["kind"] = kind
         with self._tx() as s:
             n = s.execute(update(T_JOBS).where(T_JOBS.c.tenant_id == tenant, T_JOBS.c.id == job_id).values(**values)).rowcount
         if n == 0:
