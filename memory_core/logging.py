@@ -56,23 +56,37 @@ _PROCESSORS: list = []
 
 
 def configure_logging(level: str = "INFO", json: bool = False) -> None:
-    """Configure structlog and the stdlib root logger once; logs go to stderr (stdout is for
-    machine-readable CLI output)."""
+    """Configure structlog and the stdlib root logger; logs go to stderr (stdout is for
+    machine-readable CLI output).
+
+    vidmem's own events go through structlog; records of libraries logging through the stdlib
+    (uvicorn, Celery, kombu, SQLAlchemy, Alembic) are rendered by the same processors through
+    ``structlog.stdlib.ProcessorFormatter`` (structlog's documented way to render "foreign"
+    records), so with ``json=True`` every line on stderr is one JSON object with ``timestamp``,
+    ``level``, ``logger`` and ``event``, and every line is redacted.
+    """
     global _configured
     lvl = getattr(logging, level.upper(), logging.INFO)
-    logging.basicConfig(stream=sys.stderr, level=lvl, format="%(message)s", force=True)
-    for noisy in ("httpx", "httpcore", "urllib3", "faster_whisper", "numba", "PIL", "alembic", "sentence_transformers"):
-        logging.getLogger(noisy).setLevel(max(lvl, logging.WARNING))
     renderer = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
-    # One list, updated in place: loggers bound before a later configure_logging (module-level
-    # ``log = get_logger(...)``) hold this list, so they switch renderer (e.g. to JSON) too.
-    _PROCESSORS[:] = [
-        structlog.contextvars.merge_contextvars,
+    shared = [
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         redact_event,
-        renderer,
     ]
+    if json:  # tracebacks as one string field (the console renderer formats them itself)
+        shared.insert(2, structlog.processors.format_exc_info)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[structlog.stdlib.add_logger_name, structlog.stdlib.ExtraAdder(), *shared],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+    ))
+    logging.basicConfig(handlers=[handler], level=lvl, force=True)
+    logging.captureWarnings(True)  # Python warnings become records of logger "py.warnings"
+    for noisy in ("httpx", "httpcore", "urllib3", "faster_whisper", "numba", "PIL", "alembic", "sentence_transformers"):
+        logging.getLogger(noisy).setLevel(max(lvl, logging.WARNING))
+    # One list, updated in place: loggers bound before a later configure_logging (module-level
+    # ``log = get_logger(...)``) hold this list, so they switch renderer (e.g. to JSON) too.
+    _PROCESSORS[:] = [structlog.contextvars.merge_contextvars, *shared, renderer]
     structlog.configure(
         processors=_PROCESSORS,
         wrapper_class=structlog.make_filtering_bound_logger(lvl),

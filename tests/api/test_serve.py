@@ -85,3 +85,8 @@ def test_serve_readiness_requests_and_redacted_json_logs(server):
     assert {x["route"] for x in requests} >= {"/v1/sources", "/v1/query", "/v1/admin/tenants"}
     assert any(x.get("event") == "service started" for x in lines)
     assert any(x.get("event") == "service stopped" for x in lines)  # the lifespan shut down cleanly
+    # uvicorn's own records (stdlib logging) are JSON lines too, with level, logger and time
+    uvicorn_lines = [x for x in lines if str(x.get("logger", "")).startswith("uvicorn")]
+    assert any("Application startup complete" in x["event"] for x in uvicorn_lines), text[-3000:]
+    assert all(x.get("level") and x.get("timestamp") for x in uvicorn_lines)
+    assert not [ln for ln in text.splitlines() if "Uvicorn running on" in ln and not ln.startswith("{")]
