@@ -32,7 +32,7 @@ from pathlib import Path
 from api_schemas import IngestSummary, JobStatus
 from ingest_workers.clock import resolve_start_time
 from ingest_workers.decode import ClipDecoder
-from ingest_workers.errors import MediaError
+from ingest_workers.errors import MediaChangedError, MediaError
 from ingest_workers.perceive import Perceiver
 from ingest_workers.perception_codec import decode_perceptions, encode_perceptions
 from ingest_workers.pipeline import ingest_outcome, media_record
@@ -181,6 +181,8 @@ def perceive_segment(rt, tenant: str, job_id: str, segment: int, perceiver: Perc
     Raises:
         JobGone: the job was deleted.
         ValueError: the job has no plan yet or ``segment`` is out of range.
+        MediaError: the file is gone, unreadable, or changed since planning
+            (``MediaChangedError``); no retry fixes these.
     """
     job, plan = job_plan(rt, tenant, job_id)
     if job["status"] in TERMINAL:
@@ -193,6 +195,8 @@ def perceive_segment(rt, tenant: str, job_id: str, segment: int, perceiver: Perc
         s = rt.settings
         media = plan.media_file()
         info = probe_media(media.path, s.ingest)
+        if info.fingerprint != media.fingerprint:
+            raise MediaChangedError(media.path, "the file changed after the job was planned; ingest it again")
         first = plan.first_clip(segment)
         last = segment == plan.n_segments - 1
         decoder = ClipDecoder(media.path, info, s.ingest, start_index=first)

@@ -56,3 +56,10 @@ class CorruptMediaError(MediaError):
     """The file looks like media but nothing usable could be read or decoded from it."""
 
     code = "corrupt_media"
+
+
+class MediaChangedError(MediaError):
+    """The file changed after the job planned it (its fingerprint differs): the segments of one
+    job must come from one file, so the job fails instead of mixing two."""
+
+    code = "media_changed"

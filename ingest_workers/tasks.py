@@ -3,7 +3,8 @@
 Every task is idempotent by ``(tenant, job, stage[, segment])``, retried with exponential backoff
 (capped at ``celery.retry_backoff_max_s``, with jitter) for up to ``celery.max_retries`` times on
 unexpected errors, and after the last retry the job is marked failed with the reason. Errors that a
-retry cannot fix (a deleted job, a payload that does not decode) fail at once. Each worker process
+retry cannot fix (a deleted job, a payload that does not decode, a file that is gone or changed
+since planning) fail at once. Each worker process
 opens one :class:`~memory_core.runtime.Runtime`; the vector store only in processes that run the
 write stage, so ``decode``/``perceive`` workers never hold the embedded store.
 """
@@ -17,6 +18,7 @@ from celery.exceptions import Reject
 
 from ingest_workers.celery_app import app
 from ingest_workers.distributed import JobGone, LockBusy, consolidate_job, fail_job, perceive_segment, plan_job
+from ingest_workers.errors import MediaError
 from ingest_workers.perception_codec import CodecError
 from memory_core.logging import get_logger, redact
 
@@ -57,7 +59,7 @@ class IngestTask(Task):
     acks_late = True
     reject_on_worker_lost = True
     autoretry_for = (Exception,)
-    dont_autoretry_for = (JobGone, CodecError, LockBusy, Reject)
+    dont_autoretry_for = (JobGone, CodecError, LockBusy, Reject, MediaError)
     retry_backoff = 2
     retry_jitter = True
 

@@ -133,3 +133,28 @@ def test_a_refused_file_fails_the_job_at_planning(tmp_path):
         assert rt.vectors is None
     finally:
         rt.close()
+
+
+def test_a_file_changed_after_planning_fails_the_job_and_an_owned_file_goes(tmp_path):
+    import shutil
+
+    from ingest_workers.distributed import fail_job
+    from ingest_workers.errors import MediaChangedError
+
+    rt = Runtime.open(Settings(home=tmp_path), vectors=False)
+    try:
+        owned = rt.settings.media_dir / "default" / "cam" / "upload.mp4"
+        owned.parent.mkdir(parents=True)
+        shutil.copyfile(DATA / "sample.mp4", owned)
+        request_job(rt, "default", "cam", "changed", owned, None, owned=True)
+        assert plan_job(rt, "default", "changed") is not None
+        shutil.copyfile(DATA / "day2.mp4", owned)  # replaced under the job's feet
+        with pytest.raises(MediaChangedError):
+            perceive_segment(rt, "default", "changed", 0)
+        assert SegmentStaging(rt.repo).done("default", "changed") == set()
+        fail_job(rt, "default", "changed", "perceive failed: MediaChangedError")  # what on_failure does
+        job = rt.repo.get_job("default", "changed")
+        assert job["status"] is JobStatus.FAILED and "MediaChangedError" in job["error"]
+        assert not owned.exists()  # vidmem's own copy does not outlive the failed job
+    finally:
+        rt.close()
