@@ -128,8 +128,16 @@ def ingest_tenant(tenant: Tenant, ctx: Ctx) -> str:
     return tenant
 
 
+def chunk_tenant(tenant: Tenant, ctx: Ctx) -> str:
+    """:func:`current_tenant` plus the ``chunk`` rate limit (pushed device chunks: many small
+    requests, so they do not spend the ``ingest`` limit of uploads)."""
+    ctx.limiter.hit(tenant, "chunk")
+    return tenant
+
+
 QueryTenant = Annotated[str, Depends(query_tenant)]
 IngestTenant = Annotated[str, Depends(ingest_tenant)]
+ChunkTenant = Annotated[str, Depends(chunk_tenant)]
 
 
 def require_admin(

@@ -1,7 +1,8 @@
 """Per-tenant rate limits on the ``limits`` library (in-memory by default, Redis by URL).
 
 Each tenant has a budget for every request (``api.rate_limit``) and tighter ones per category
-(``query`` for questions and searches, ``ingest`` for uploads and URL ingest). Limits use the
+(``query`` for questions and searches, ``ingest`` for uploads, URL ingest and streams, ``chunk``
+for pushed device chunks). Limits use the
 sliding-window-counter strategy: smooth like a moving window, O(1) memory per tenant and limit.
 A refused request answers 429 with ``Retry-After`` (seconds).
 """
@@ -38,6 +39,7 @@ class TenantRateLimiter:
             "all": parse(api.rate_limit),
             "query": parse(api.query_rate_limit),
             "ingest": parse(api.ingest_rate_limit),
+            "chunk": parse(api.chunk_rate_limit),
         }
 
     def hit(self, tenant: str, category: str = "all") -> None:

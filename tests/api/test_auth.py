@@ -93,6 +93,22 @@ def test_query_rate_limit_is_separate(runtime):
         assert c.get("/v1/sources", headers=t.headers).status_code == 200
 
 
+def test_pushed_chunks_have_their_own_rate_limit(runtime):
+    """A device pushes a chunk every few seconds: chunks spend the ``chunk`` budget, not the
+    ``ingest`` budget of uploads (and the other way round)."""
+    with make_client(runtime, ingest_rate_limit="1/minute", chunk_rate_limit="3/minute") as c:
+        t = create_tenant(c, "crl")
+        assert c.post("/v1/sources", json={"name": "dev", "kind": "device"}, headers=t.headers).status_code == 201
+        junk = b"not a video at all\n" * 10
+        codes = [c.post("/v1/sources/dev/chunks", files={"file": ("c.mp4", junk, "video/mp4")},
+                        data={"sequence": str(i), "capture_start": "2026-11-16T08:00:00Z"}, headers=t.headers).status_code
+                 for i in range(4)]
+        assert codes == [422, 422, 422, 429]  # refused as media, then out of chunk budget
+        uploads = [c.post("/v1/sources/dev/uploads", files={"file": ("u.mp4", junk, "video/mp4")},
+                          headers=t.headers).status_code for _ in range(2)]
+        assert uploads == [422, 429]  # the ingest budget was untouched by the chunks
+
+
 def test_cors_off_unless_configured(client, runtime):
     pre = {"Origin": "https://app.example", "Access-Control-Request-Method": "GET"}
     r = client.options("/v1/sources", headers=pre)

@@ -37,7 +37,7 @@ from ingest_workers.stream_policy import safe_url
 from memory_core.crypto import SecretError, SecretKeyMissing
 from memory_core.forget import owned_source_dir
 from memory_core.logging import get_logger
-from services.api.deps import ApiContext, Ctx, IngestTenant, Paging, Tenant
+from services.api.deps import ApiContext, ChunkTenant, Ctx, IngestTenant, Paging, Tenant
 from services.api.errors import TENANT, ApiError, not_found, responses
 from services.api.ingest_pool import JobSpec
 from services.api.routers.ingest import _check_not_deleting, _probe
@@ -266,7 +266,7 @@ def _claim_and_queue(ctx: ApiContext, tenant: str, source: str, sequence: int, p
              responses={200: {"model": JobOut, "description": "This sequence was received before: its job, unchanged"},
                         **responses(*TENANT, 404, 409, 413, 415, 503)},
              openapi_extra=CHUNK_OPENAPI, tags=["ingest"])
-async def push_chunk(source: SourceName, request: Request, response: Response, tenant: IngestTenant, ctx: Ctx) -> JobOut:
+async def push_chunk(source: SourceName, request: Request, response: Response, tenant: ChunkTenant, ctx: Ctx) -> JobOut:
     """Push a chunk recorded by a device (``multipart/form-data``: part ``file``, fields
     ``sequence`` (integer >= 0) and ``capture_start`` (ISO 8601 with a timezone)); it is ingested
     in the background at its capture time, so chunks sent late or out of order land where they
