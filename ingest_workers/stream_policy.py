@@ -2,8 +2,9 @@
 up, how to back off, and what to do when perception falls behind.
 
 * Source kinds: ``rtsp`` (TCP transport), ``hls`` (an ``.m3u8`` playlist over HTTP), ``http``
-  (progressive HTTP: MPEG-TS, MJPEG, FLV...), ``udp``/``rtp`` (MPEG-TS datagrams), ``srt`` (needs an
-  FFmpeg with libsrt: PyAV's wheels have none, the worker then stops with a clear error), ``rtmp``,
+  (progressive HTTP: MPEG-TS, MJPEG, FLV...), ``udp``/``rtp`` (MPEG-TS datagrams), ``srt`` (PyAV's wheels
+  have no libsrt: pulled through the system ffmpeg, ``stream_relay``; without one the worker stops
+  with a clear error), ``rtmp``,
   and ``file`` (a local path or ``file://``: not live).
 * Backpressure: live sources never block the reader; when more than ``queue_windows`` clip windows
   wait for perception the OLDEST are dropped (counted, logged, reported as skipped). Files wait.

@@ -35,6 +35,7 @@ from ingest_workers.frames import ShotFramer, frame_size
 from ingest_workers.probe import is_attached_picture
 from ingest_workers.shots import SHOT_FRAME_WIDTH, ShotBoundaryDetector
 from ingest_workers.stream_policy import StreamPolicy, safe_error, safe_url
+from ingest_workers.stream_relay import FFmpegRelay, relay_protocols
 from ingest_workers.windows import WindowAssembler
 from memory_core.domain import ClipWindow, SampledFrame
 from memory_core.settings import IngestSettings
@@ -97,6 +98,7 @@ class LiveReader:
         self.notes: list[str] = []
         self.start_pts_s: float | None = None  # the container's start time (its timestamp of media 0)
         self.origin_pts_s: float | None = None  # timestamp of the first decoded frame = media time 0 here
+        self._relay: FFmpegRelay | None = None  # the system ffmpeg, for a protocol PyAV's FFmpeg lacks
 
     # ------------------------------------------------------------------ connection
     def open(self) -> None:
@@ -106,19 +108,24 @@ class LiveReader:
             StreamOpenError: with a redacted message.
         """
         t0 = time.monotonic()
+        relay = False
         try:
             self.container = av.open(self._url, mode="r", options=self.policy.av_options(), timeout=self.policy.timeout)
         except av.error.ProtocolNotFoundError:
             scheme = self.display_url.split(":", 1)[0]
-            raise StreamOpenError(
-                f"cannot open {self.display_url}: the FFmpeg inside PyAV has no {scheme!r} protocol; relay the "
-                f"stream to UDP (ffmpeg -i <url> -c copy -f mpegts udp://127.0.0.1:PORT) or use a PyAV built "
-                f"against an FFmpeg with it", permanent=True) from None
+            relay = scheme in relay_protocols()  # the system ffmpeg speaks it: opened through it below
+            if not relay:
+                raise StreamOpenError(
+                    f"cannot open {self.display_url}: neither the FFmpeg inside PyAV nor a system ffmpeg has the "
+                    f"{scheme!r} protocol; install Debian's ffmpeg (it has SRT), or relay the stream to UDP "
+                    f"(ffmpeg -i <url> -c copy -f mpegts udp://127.0.0.1:PORT)", permanent=True) from None
         except (av.error.FFmpegError, OSError, ValueError) as exc:
             waited = time.monotonic() - t0
             why = (f"no stream within {waited:.0f} s" if waited >= min(self.policy.timeout) - 0.5
                    else safe_error(exc, self._url))
             raise StreamOpenError(f"cannot open {self.display_url}: {why}") from None
+        if relay:
+            self._open_relay()
         c = self.container
         self._video = next((s for s in c.streams.video if not is_attached_picture(s)), None)
         self._audio = c.streams.audio[0] if c.streams.audio else None
@@ -131,6 +138,30 @@ class LiveReader:
         self._setup()
         self.last_frame_mono = time.monotonic()
 
+    def _open_relay(self) -> None:
+        """Open the URL through the system ffmpeg (``stream_relay``), for protocols the FFmpeg
+        inside PyAV lacks (SRT).
+
+        Raises:
+            StreamOpenError: ffmpeg did not start, or nothing decodable came within the open timeout.
+        """
+        self._relay = FFmpegRelay(self._url, self.policy)
+        try:
+            pipe = self._relay.start()
+        except OSError as exc:
+            self._relay = None
+            raise StreamOpenError(f"cannot open {self.display_url}: the ffmpeg relay did not start ({type(exc).__name__})") from None
+        opts = {k: v for k, v in self.policy.av_options().items() if k in ("analyzeduration", "probesize")}
+        try:
+            self.container = av.open(pipe, mode="r", format="mpegts", options=opts)
+        except (av.error.FFmpegError, OSError, ValueError) as exc:
+            self._relay.close()
+            why = (f"no stream within {self.policy.timeout[0]:.0f} s" if pipe.timed_out
+                   else self._relay.last_error() or safe_error(exc, self._url))
+            self._relay = None
+            raise StreamOpenError(f"cannot open {self.display_url} through the ffmpeg relay: {why}") from None
+        self.notes.append("pulled through the system ffmpeg (the FFmpeg inside PyAV lacks the protocol)")
+
     def close(self) -> None:
         if self.container is not None:
             try:
@@ -138,6 +169,9 @@ class LiveReader:
             except Exception as exc:  # noqa: BLE001 - closing a broken connection must not mask why it broke
                 self.notes.append(f"close failed: {safe_error(exc, self._url)}")
             self.container = None
+        if self._relay is not None:
+            self._relay.close()
+            self._relay = None
 
     def _setup(self) -> None:
         s = self.ing

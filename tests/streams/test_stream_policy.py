@@ -173,9 +173,13 @@ def test_cli_stream_reads_the_url_from_stdin(tmp_path):
     assert "hunter2" not in r.stdout + r.stderr
 
 
-def test_protocol_missing_from_pyav_stops_the_worker_with_a_clear_error(rt):
+def test_protocol_missing_from_pyav_stops_the_worker_with_a_clear_error(rt, monkeypatch):
+    """Without a system ffmpeg to relay it (``stream_relay``), a protocol PyAV lacks is a
+    permanent error (tests/streams/test_stream_srt.py has the relayed case)."""
+    from ingest_workers import stream_reader
     from ingest_workers.stream import StreamWorker
 
+    monkeypatch.setattr(stream_reader, "relay_protocols", lambda: frozenset())
     worker = StreamWorker(rt, TENANT, "srt-cam", "srt://127.0.0.1:9/live?passphrase=hunter2secret")
     thread = worker.start()
     thread.join(15)
@@ -184,7 +188,7 @@ def test_protocol_missing_from_pyav_stops_the_worker_with_a_clear_error(rt):
         pytest.skip("PyAV's FFmpeg has the srt protocol here")
     summary = worker.status()
     assert summary["state"] == "stopped" and summary["connections"] == 0
-    assert any("no 'srt' protocol" in e for e in summary["errors"]), summary["errors"]
+    assert any("'srt' protocol" in e for e in summary["errors"]), summary["errors"]
     assert "hunter2secret" not in json.dumps(summary)
 
 
