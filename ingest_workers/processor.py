@@ -21,6 +21,9 @@ from memory_core.building.entities import EntityResolver
 from memory_core.building.hierarchy import HierarchyBuilder
 from memory_core.building.semantic import SemanticBuilder
 from memory_core.domain import ClipPerception, ClipWindow, MediaFile
+from memory_core.logging import get_logger
+
+log = get_logger(__name__)
 
 
 class ClipProcessor:
@@ -96,7 +99,7 @@ class ClipProcessor:
         basis = nodes[self._semantic_marker:] if only_fresh else nodes
         self._semantic_marker = len(nodes)
         if basis:
-            self.writer.add(SemanticBuilder(self.rt.repo, self.rt.vectors, self.ctx).update(basis))
+            self.writer.add(SemanticBuilder(self.rt.repo, self.rt.vectors, self.ctx, delete=self.writer.delete).update(basis))
         self.writer.flush()
 
     def checkpoint(self) -> None:
@@ -114,5 +117,10 @@ class ClipProcessor:
         return counts
 
     def rollback(self) -> None:
-        """Remove everything this processor wrote (failure, cancel)."""
+        """Undo everything this processor wrote (failure, cancel): its memories, and the entity
+        rows it created or changed (their earlier versions come back)."""
         self.writer.rollback()
+        try:
+            self.resolver.rollback()
+        except Exception as exc:  # never mask the original failure
+            log.error("entity rollback incomplete", media=self.writer.media.id, error=repr(exc)[:300])

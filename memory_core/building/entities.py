@@ -98,6 +98,7 @@ class EntityResolver:
                 self._by_key[(e.kind, e.attributes.get("key") or normalise_text(e.label))] = e
         self._numbers = {k: sum(1 for e in existing if e.kind is k) for k in (EntityKind.FACE, EntityKind.VOICE)}
         self._dirty: set[str] = set()
+        self._before: dict[str, Entity | None] = {}  # entity id -> stored row before this resolver wrote it
         self._touched: set[str] = set()
         self._apps: dict[tuple[str, str], Appearance] = {}
         self._baseline: dict[tuple[str, str], int] = {}
@@ -391,12 +392,31 @@ class EntityResolver:
         dirty, apps = self.dirty(), self.pending_appearances()
         if self.repo is not None:
             for e in dirty:
+                if e.id not in self._before:  # its stored version, for rollback()
+                    self._before[e.id] = self.repo.get_entity(self.tenant, e.id)
                 self.repo.upsert_entity(e)
             if apps:
                 self.repo.add_appearances(self.tenant, apps)
         self._dirty.clear()
         self._apps.clear()
         return len(dirty)
+
+    def rollback(self) -> int:
+        """Put the entity rows this resolver wrote back as they were stored before (a failed or
+        cancelled ingest): entities it created are deleted with their appearances, entities it
+        changed get their earlier row back. Returns the entities restored or deleted."""
+        if self.repo is None:
+            return 0
+        for eid, prev in self._before.items():
+            if prev is None:
+                self.repo.delete_entity(self.tenant, eid)
+            else:
+                self.repo.upsert_entity(prev)
+        n = len(self._before)
+        self._before.clear()
+        self._dirty.clear()
+        self._apps.clear()
+        return n
 
     def entity_nodes(self, ctx) -> list[MemoryNode]:
         """ENTITY-kind memory nodes (level story) for every entity this resolver touched, one per

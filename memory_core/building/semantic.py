@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 import numpy as np
@@ -63,10 +63,13 @@ class SemanticBuilder:
         vectors: ``VectorStore`` searched for routine candidates (``None``: only nodes seen by
             this builder).
         ctx: build context (tenant, source, embedder, LLM, settings).
+        delete: deletes superseded fact nodes by id (the ingest's ``MemoryWriter.delete``, which
+            keeps them for a rollback); default: straight from ``repo`` and ``vectors``.
     """
 
-    def __init__(self, repo, vectors, ctx: BuildContext) -> None:
+    def __init__(self, repo, vectors, ctx: BuildContext, delete: Callable[[list[str]], None] | None = None) -> None:
         self.repo, self.vectors, self.ctx = repo, vectors, ctx
+        self._delete_fn = delete
         self.ing = ctx.settings.ingest
         self._facts: dict[tuple[str, str], list[MemoryNode]] | None = None
         self._routines: list[MemoryNode] = []
@@ -218,6 +221,9 @@ class SemanticBuilder:
         return f"Earlier state: {phrase_then} from {_when(f.start)} until {_when(nxt.start)} (then {nxt.attributes['value']})."
 
     def _delete(self, node_ids: list[str]) -> None:
+        if self._delete_fn is not None:
+            self._delete_fn(node_ids)
+            return
         if self.repo is not None:
             self.repo.delete_nodes(self.ctx.tenant, node_ids)
         if self.vectors is not None:
