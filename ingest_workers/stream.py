@@ -65,6 +65,12 @@ class StreamWorker:
         start_time: wall time of media 0 of the FIRST session (else from receive times).
         settings: stream settings (default ``rt.settings.stream``).
         stop_event: set it to stop; the worker finishes what it has and returns.
+        url_check: called with the URL before EVERY connection attempt (the first and each
+            reconnection), so a host name that re-resolves to a refused address (DNS rebinding)
+            is caught on the next connect; it raises to refuse. A refusal stops the worker,
+            unless the exception has ``transient = True`` (a name that does not resolve right
+            now), which backs off and retries like a failed connection. FFmpeg resolves the name
+            once more when it connects, so a window of one resolution remains.
         on_clip: called after each clip is written (queryable) with a dict: ``media_file_id``,
             ``index``, ``node_id``, ``media_start_s``/``media_end_s`` (seconds into the session),
             ``capture_start``/``capture_end`` (datetimes), ``written_at``
@@ -73,8 +79,10 @@ class StreamWorker:
 
     def __init__(self, rt, tenant: str, source: str, url: str, *, start_time: datetime | None = None,
                  settings: StreamSettings | None = None, stop_event: threading.Event | None = None,
-                 on_clip: Callable[[dict], None] | None = None, clock: Callable[[], float] = time.time) -> None:
+                 on_clip: Callable[[dict], None] | None = None, clock: Callable[[], float] = time.time,
+                 url_check: Callable[[str], object] | None = None) -> None:
         self.rt = rt
+        self.url_check = url_check
         self.tenant = tenant
         self.source = source
         self._url = url
@@ -94,7 +102,8 @@ class StreamWorker:
         self.last_frame_at: datetime | None = None
         self._reader: LiveReader | None = None
         self.writer = SessionWriter(rt, tenant, source, key=self.key, display_url=self.display_url,
-                                    settings=self.settings, on_clip=on_clip, on_error=self._fail, clock=clock)
+                                    settings=self.settings, on_clip=on_clip, on_error=self._fail, clock=clock,
+                                    on_gone=self._source_gone)
         self._started = time.monotonic()
         self._last_save = 0.0
         self._thread: threading.Thread | None = None
@@ -169,6 +178,14 @@ class StreamWorker:
         try:
             while not stop.is_set():
                 self._set_state(StreamState.CONNECTING)
+                refused = self._refused()
+                if refused == "stop":
+                    break
+                if refused == "retry":
+                    delay = backoff.next()
+                    self._set_state(StreamState.BACKOFF, retry_in_s=round(delay, 1))
+                    stop.wait(delay)
+                    continue
                 reader = LiveReader(self._url, self.policy, ing, stop_event=stop,
                                     start_time=self.start_time if self.connections == 0 else None, clock=self._clock)
                 self._reader = reader
@@ -197,6 +214,27 @@ class StreamWorker:
                 stop.wait(delay)
         finally:
             self.queue.put_marker(_DONE)
+
+    def _source_gone(self) -> None:
+        """The source was deleted under the worker (``stream_guard``): stop, record why."""
+        self.errors.append("source deleted: the worker stopped")
+        self.stop_event.set()
+
+    def _refused(self) -> str | None:
+        """Run ``url_check`` before a connection: ``None`` (go on), ``"retry"`` (a transient
+        refusal) or ``"stop"`` (refused by the policy; recorded in ``errors``)."""
+        if self.url_check is None:
+            return None
+        try:
+            self.url_check(self._url)
+            return None
+        except Exception as exc:  # noqa: BLE001 - any refusal; its message is redacted below
+            transient = bool(getattr(exc, "transient", False))
+            message = f"refused before connecting: {safe_error(exc, self._url)}"
+            self.errors.append(message)
+            (log.warning if transient else log.error)("stream connection refused by the network policy", source=self.source,
+                                                       url=self.display_url, error=message, retry=transient)
+            return "retry" if transient else "stop"
 
     def _pump(self, reader: LiveReader, backoff: Backoff) -> str | None:
         """Move one connection's windows to the queue; returns why it ended (None: stop/EOF)."""
@@ -233,6 +271,7 @@ class StreamWorker:
         :meth:`status` as the summary. Never raises for stream or perception problems."""
         self.rt.repo.ensure_tenant(self.tenant)
         self.rt.repo.ensure_source(self.tenant, self.source, kind="stream")
+        self.writer.guard.arm()
         self.rt.ensure_collection()
         log.info("stream start", source=self.source, url=self.display_url, kind=self.policy.kind, live=self.policy.live)
         reader_thread = threading.Thread(target=self._read_loop, name=f"vidmem-read-{self.source}", daemon=True)
@@ -299,6 +338,8 @@ class StreamWorker:
         from ingest_workers.stream_manager import update_stream_settings
 
         self._last_save = time.monotonic()
+        if self.writer.guard.gone:
+            return  # nothing to show it on
         try:
             update_stream_settings(self.rt, self.tenant, self.source, {
                 "state": self.state.value, "display_url": self.display_url, "kind": self.policy.kind,

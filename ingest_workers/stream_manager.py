@@ -209,9 +209,10 @@ class StreamManager:
     Args:
         rt: the runtime the workers share (it owns the embedded stores).
         settings: default stream settings (``rt.settings.stream``).
-        url_check: called with the (unsealed) URL before each worker starts; raises to refuse it
-            (the REST service passes its SSRF policy, so a policy tightened since registration
-            holds on resume).
+        url_check: called with the (unsealed) URL before each worker starts and by the worker
+            before every connection attempt; raises to refuse it (the REST service passes its
+            SSRF policy, so a policy tightened since registration holds on resume, and a name
+            that re-resolves to a private address is refused at the next reconnect).
     """
 
     def __init__(self, rt, settings: StreamSettings | None = None, *, url_check: Callable[[str], object] | None = None) -> None:
@@ -249,7 +250,8 @@ class StreamManager:
             worker = self._workers.get((tenant, source))
             if worker is not None and worker.alive:
                 return worker.status()
-            worker = StreamWorker(self.rt, tenant, source, url, start_time=start_time, settings=settings or self.settings)
+            worker = StreamWorker(self.rt, tenant, source, url, start_time=start_time, settings=settings or self.settings,
+                                  url_check=self.url_check)
             self._workers[(tenant, source)] = worker
             worker.start()
             return worker.status()

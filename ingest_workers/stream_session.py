@@ -25,6 +25,7 @@ import numpy as np
 from api_schemas import Kind, Level
 from ingest_workers.processor import ClipProcessor
 from ingest_workers.stream_asr import ContextASR
+from ingest_workers.stream_guard import SourceGuard
 from memory_core.building.clips import clip_node_id
 from memory_core.domain import ClipWindow, MediaFile, MemoryNode
 from memory_core.ids import media_file_id, node_id
@@ -96,8 +97,11 @@ class SessionWriter:
     def __init__(self, rt, tenant: str, source: str, *, key: str, display_url: str, settings: StreamSettings,
                  on_clip: Callable[[dict], None] | None = None,
                  on_error: Callable[[str, BaseException], None] | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time,
+                 on_gone: Callable[[], None] | None = None) -> None:
         self.rt, self.tenant, self.source = rt, tenant, source
+        self.guard = SourceGuard(rt, tenant, source)
+        self.on_gone = on_gone
         self.key, self.display_url, self.settings = key, display_url, settings
         self.on_clip, self.on_error, self._clock = on_clip, on_error, clock
         self.sessions = self.clips_written = 0
@@ -115,6 +119,20 @@ class SessionWriter:
     def _fail(self, what: str, exc: BaseException) -> None:
         if self.on_error is not None:
             self.on_error(what, exc)
+
+    def _deleted(self) -> bool:
+        """True (and the session dropped, its post-deletion writes removed, ``on_gone`` called
+        once) when the source was deleted under the worker; see :mod:`ingest_workers.stream_guard`."""
+        if self.guard.gone:
+            return True
+        if self.guard.alive():
+            return False
+        proc, self.processor = self.processor, None
+        self.guard.purge(proc.ctx.media.id if proc is not None else None)
+        log.warning("stream source deleted: writing stops", source=self.source)
+        if self.on_gone is not None:
+            self.on_gone()
+        return True
 
     # ------------------------------------------------------------------ sessions
     def _open(self, start: SessionStart, segment: int) -> None:
@@ -137,6 +155,8 @@ class SessionWriter:
         """Start a session; returns the gap recorded since the previous one, if any."""
         if self.processor is not None:
             self.end(SessionEnd(self.media_seconds, self.processor.ctx.wall(self.media_seconds), "superseded"))
+        if self._deleted():
+            return None
         self.sessions += 1
         self._session, self._segment_start_s, self.media_seconds = start, 0.0, 0.0
         gap = None
@@ -152,6 +172,8 @@ class SessionWriter:
 
     def end(self, end: SessionEnd) -> None:
         """Close the open session: scenes, events, stories, entities, semantic memory."""
+        if self._deleted():
+            return
         proc, self.processor = self.processor, None
         self._last_end = end
         if proc is None:
@@ -173,13 +195,15 @@ class SessionWriter:
     def process(self, group: list[ClipWindow]) -> None:
         """Perceive and write ``group`` now (queryable when this returns)."""
         proc = self.processor
-        if not group or proc is None:
+        if not group or proc is None or self._deleted():
             return
         try:
             proc.process(group)
             proc.flush()
         except Exception as exc:  # noqa: BLE001 - one bad group is skipped, the stream goes on
             self._fail(f"clips {group[0].index}-{group[-1].index}", exc)
+            return
+        if self._deleted():  # deleted while this group was written: what it wrote is removed
             return
         written_at = self._clock()
         for w in group:
@@ -205,6 +229,8 @@ class SessionWriter:
         if self.processor is None or time.monotonic() - self._last_checkpoint < self.settings.checkpoint_s:
             return False
         self._last_checkpoint = time.monotonic()
+        if self._deleted():
+            return False
         try:
             self.processor.checkpoint()
         except Exception as exc:  # noqa: BLE001
@@ -224,6 +250,8 @@ class SessionWriter:
     # ------------------------------------------------------------------ gaps
     def record_gap(self, a: datetime, b: datetime, reason: str | None) -> dict:
         """Store the outage ``[a, b]`` as a memory; returns its summary (kept in ``gaps``)."""
+        if self._deleted():
+            return {"start": iso(a), "end": iso(b), "seconds": round((b - a).total_seconds(), 1), "reason": reason}
         try:
             node, gap = gap_node(self.rt, self.tenant, self.source, self.key, self.display_url, a, b, reason)
             self.rt.repo.upsert_nodes([node])

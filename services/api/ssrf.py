@@ -59,6 +59,12 @@ class UrlRefused(Exception):
         self.code = code
         self.status = status
 
+    @property
+    def transient(self) -> bool:
+        """Whether asking again later may succeed (a host name that does not resolve now); a
+        stream worker then backs off instead of stopping."""
+        return self.code == "url_unresolvable"
+
 
 @dataclass(frozen=True)
 class UrlPolicy:
@@ -188,8 +194,9 @@ def check_stream_url(url: str, policy: UrlPolicy, resolver: Resolver = system_re
     The scheme must be one :func:`ingest_workers.stream_policy.source_kind` knows, except local
     files; the host is checked like URL ingest's (:func:`check_host`): loopback, private,
     link-local, multicast and metadata addresses are refused unless ``policy`` admits them. The
-    messages never hold the URL's credentials. (FFmpeg resolves the name again when it connects:
-    the check is repeated each time a worker starts, not on every reconnection.)
+    messages never hold the URL's credentials. Stream workers repeat the check before every
+    connection attempt (``StreamWorker(url_check=...)``); FFmpeg resolves the name once more when
+    it connects, so the window left for DNS rebinding is one resolution.
 
     Raises:
         UrlRefused: 422 for a malformed URL, another scheme, a missing or unresolvable host;
