@@ -6,9 +6,9 @@ duplicates. ``rollback`` removes everything this media file wrote.
 
 Cross-file memories (entity summaries and semantic memory: routines, facts) have ids that do not
 depend on the media file, so earlier files of the source wrote them too. Before this run first
-overwrites or deletes one, its stored version is kept; ``rollback`` puts those versions back
-(their vectors re-embedded from their text, which is how they were made) instead of deleting
-them, and deletes only what did not exist before the run.
+overwrites or deletes one, its stored version (row and vectors as stored) is kept
+(:mod:`ingest_workers.rollback`); ``rollback`` puts those versions back instead of deleting them,
+and deletes only what did not exist before the run.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from api_schemas import Kind
+from ingest_workers.rollback import CrossFileSnapshots
 from memory_core.domain import ClipPerception, MediaFile, MemoryNode
 from memory_core.forget import forget_media_memories
 from memory_core.logging import get_logger
@@ -45,7 +46,7 @@ class MemoryWriter:
         self.media = media
         self._pending: dict[str, MemoryNode] = {}
         self._written: dict[str, MemoryNode] = {}
-        self._before: dict[str, MemoryNode | None] = {}  # cross-file id -> stored version before this run
+        self._snapshots = CrossFileSnapshots(rt, tenant)  # cross-file nodes as stored before this run
         self._clips_since_flush = 0
 
     def clip_key(self, index: int) -> str:
@@ -75,7 +76,7 @@ class MemoryWriter:
         if not self._pending:
             return
         nodes = list(self._pending.values())
-        self._keep_previous([n.id for n in nodes if self._cross_file(n)])
+        self._snapshots.keep(n.id for n in nodes if self._cross_file(n))
         self.rt.repo.upsert_nodes(nodes)
         self.rt.vectors.upsert(nodes)
         self._written.update(self._pending)
@@ -87,7 +88,7 @@ class MemoryWriter:
         their versions for :meth:`rollback`."""
         if not node_ids:
             return
-        self._keep_previous(list(node_ids))
+        self._snapshots.keep(node_ids)
         self.rt.repo.delete_nodes(self.tenant, list(node_ids))
         self.rt.vectors.delete(VectorFilter(tenant=self.tenant, node_ids=list(node_ids)))
         for i in node_ids:
@@ -96,15 +97,6 @@ class MemoryWriter:
 
     def _cross_file(self, node: MemoryNode) -> bool:
         return node.kind in _CROSS_FILE_KINDS or node.media_file_id != self.media.id
-
-    def _keep_previous(self, node_ids: list[str]) -> None:
-        """Remember the stored version (or absence) of each id the first time this run touches it."""
-        fresh = [i for i in dict.fromkeys(node_ids) if i not in self._before]
-        if not fresh:
-            return
-        stored = {n.id: n for n in self.rt.repo.get_nodes(self.tenant, fresh)}
-        for i in fresh:
-            self._before[i] = stored.get(i)
 
     def written_nodes(self) -> list[MemoryNode]:
         """Every node written or buffered for this media file, once each (the latest copy of an id;
@@ -126,30 +118,22 @@ class MemoryWriter:
     def rollback(self) -> None:
         """Undo this ingest (failure, cancel): remove the memories of this media file and its
         record, delete cross-file memories this run created, and put back the stored versions of
-        those it changed or deleted (see the module docstring)."""
+        those it changed or deleted (see the module docstring). Never raises: what could not be
+        undone is logged (``rollback incomplete``)."""
         self._pending.clear()
         try:
             forget_media_memories(self.rt, self.tenant, self.source, self.media.id)
             self.rt.repo.delete_media_file(self.tenant, self.media.id)
-            ids = [i for i in self._written if self._before.get(i) is None]
-            ids += [i for i, prev in self._before.items() if prev is None and i not in self._written]
-            if ids:
-                self.rt.repo.delete_nodes(self.tenant, ids)
-                self.rt.vectors.delete(VectorFilter(tenant=self.tenant, node_ids=ids))
-            self._restore([prev for prev in self._before.values() if prev is not None])
+            own = [i for i in self._written if i not in self._snapshots]
+            if own:  # this run's own nodes again by id, should the media-file query have missed one
+                self.rt.repo.delete_nodes(self.tenant, own)
+                self.rt.vectors.delete(VectorFilter(tenant=self.tenant, node_ids=own))
         except Exception as exc:  # never mask the original failure
-            log.error("rollback incomplete", media=self.media.id, error=repr(exc))
+            log.error("rollback incomplete", media=self.media.id, error=repr(exc)[:300])
+        report = self._snapshots.restore()
+        if report.errors:
+            log.error("rollback incomplete", media=self.media.id, step="cross-file", errors=report.errors)
+        elif report.deleted or report.restored:
+            log.info("cross-file memories restored", media=self.media.id, restored=report.restored,
+                     deleted=report.deleted, reembedded=report.reembedded)
         self._written.clear()
-        self._before.clear()
-
-    def _restore(self, nodes: list[MemoryNode]) -> None:
-        """Write earlier versions back to both stores; their vectors are the text embeddings of
-        their text (entity and semantic nodes carry no image vector)."""
-        if not nodes:
-            return
-        vectors = self.rt.providers.text_embedder().embed([n.text for n in nodes])
-        for n, v in zip(nodes, vectors):
-            n.vector = v
-        self.rt.repo.upsert_nodes(nodes)
-        self.rt.vectors.upsert(nodes)
-        log.info("cross-file memories restored", media=self.media.id, count=len(nodes))

@@ -92,6 +92,14 @@ class VectorStore(ABC):
     def scroll_ids(self, flt: VectorFilter, limit: int = 10_000) -> list[str]:
         """Ids of points matching ``flt`` (up to ``limit``)."""
 
+    def get_vectors(self, flt: VectorFilter, limit: int = 10_000) -> dict[str, dict[str, np.ndarray]]:
+        """Stored vectors of the points matching ``flt`` (up to ``limit``): node id -> vector name
+        (``text``, ``image`` where stored) -> ``(dim,)`` float32 array, exactly as stored; the
+        payload is not returned (it is :meth:`MemoryNode.payload` of the node's row). Used to
+        snapshot nodes before they are overwritten. Stores without it raise
+        ``NotImplementedError``."""
+        raise NotImplementedError
+
     def set_payload(self, flt: VectorFilter, payload: dict) -> None:
         """Merge ``payload`` into the payload of every point matching ``flt`` (vectors untouched),
         e.g. ``{"entity_ids": [...]}`` after an entity merge. Stores without it raise

@@ -282,6 +282,25 @@ class EdgeVectorStore(VectorStore):
                     break
         return out
 
+    def get_vectors(self, flt: VectorFilter, limit: int = 10_000) -> dict[str, dict[str, np.ndarray]]:
+        """Stored vectors of the points matching ``flt`` (up to ``limit``): id -> name ->
+        ``(dim,)`` float32 (see :meth:`VectorStore.get_vectors`)."""
+        out: dict[str, dict[str, np.ndarray]] = {}
+        with self._lock:
+            self._check_open()
+            if self._shard is None:
+                return out
+            query_filter, offset = _to_filter(flt), None
+            while len(out) < limit:
+                request = qe.ScrollRequest(offset=offset, limit=min(_SCROLL_PAGE, limit - len(out)), filter=query_filter,
+                                           with_payload=False, with_vector=True)
+                records, offset = self._shard.scroll(request)
+                for r in records:
+                    out[str(r.id)] = {name: np.asarray(v, dtype=np.float32) for name, v in (r.vector or {}).items()}
+                if offset is None or not records:
+                    break
+        return out
+
     # ------------------------------------------------------------------ maintenance
     def optimize(self) -> None:
         """Merge segments and build the HNSW and payload indexes now (blocks other calls)."""

@@ -290,6 +290,26 @@ class QdrantVectorStore(VectorStore):
                     break
         return out
 
+    def get_vectors(self, flt: VectorFilter, limit: int = 10_000) -> dict[str, dict[str, np.ndarray]]:
+        """Stored vectors of the points matching ``flt`` (up to ``limit``): id -> name ->
+        ``(dim,)`` float32 (see :meth:`VectorStore.get_vectors`)."""
+        out: dict[str, dict[str, np.ndarray]] = {}
+        with self._lock:
+            if self.dims[0] is None:
+                return out
+            query_filter, offset = _to_filter(flt), None
+            while len(out) < limit:
+                records, offset = self._client.scroll(
+                    self.collection, scroll_filter=query_filter, limit=min(_SCROLL_PAGE, limit - len(out)),
+                    offset=offset, with_payload=False, with_vectors=True,
+                )
+                for r in records:
+                    vectors = r.vector if isinstance(r.vector, dict) else {TEXT_VECTOR: r.vector}
+                    out[str(r.id)] = {name: np.asarray(v, dtype=np.float32) for name, v in vectors.items() if v is not None}
+                if offset is None or not records:
+                    break
+        return out
+
     def close(self) -> None:
         """Close the client (when this store created it)."""
         with self._lock:
