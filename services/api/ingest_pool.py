@@ -178,8 +178,11 @@ class IngestPool:
         self._cleanup(spec)
 
     def _cleanup(self, spec: JobSpec) -> None:
-        """Nothing half-written: drop what the failed job's file left (an owned file included)."""
-        if spec.path is None:
+        """Nothing half-written: a file vidmem owns (upload, download, chunk) goes with whatever
+        is recorded for it. A server path is the operator's: the pipeline has rolled back what the
+        failed run wrote, and an earlier successful ingest of the same path stays (a job that
+        failed at the probe or the quota, or was cancelled while queued, wrote nothing)."""
+        if spec.path is None or not spec.owned:
             return
         try:
             forget_media_path(self.rt, spec.tenant, spec.source, spec.path)

@@ -151,3 +151,39 @@ def test_startup_sweep_leaves_distributed_jobs_to_the_workers(runtime):
         pass
     assert repo.get_job(runtime.settings.default_tenant, local)["status"] is JobStatus.FAILED
     assert repo.get_job(runtime.settings.default_tenant, remote)["status"] is JobStatus.RUNNING
+
+
+def test_failed_job_on_a_server_path_keeps_the_earlier_ingest_of_it(runtime, tmp_path):
+    """A job on a server path (not vidmem's file) that fails before writing anything must not
+    take the memories of an earlier successful ingest of the same path with it."""
+    import shutil
+    import time
+
+    from ingest_workers.pipeline import ingest_file
+    from services.api.ingest_pool import IngestPool, JobSpec
+    from services.api.ssrf import UrlPolicy
+
+    path = tmp_path / "server" / "yard.mp4"
+    path.parent.mkdir()
+    shutil.copyfile(footage("sample.mp4"), path)
+    tenant, source = "srvpath", "yard"
+    first = ingest_file(runtime, path, source=source, tenant=tenant)
+    assert first.status in ("succeeded", "partial")
+    nodes = runtime.repo.count_nodes(tenant, source=source)
+
+    def crash(*_args, **_kwargs):
+        raise RuntimeError("the GPU went away before the first clip")
+
+    pool = IngestPool(runtime, workers=1, queue_max=4, policy=UrlPolicy(), ingest=crash)
+    try:
+        job_id = runtime.repo.create_job(tenant, source, media_path=str(path))
+        pool.submit(JobSpec(tenant=tenant, source=source, job_id=job_id, path=path, owned=False))
+        deadline = time.monotonic() + 30
+        while runtime.repo.get_job(tenant, job_id)["status"].value != "failed" or pool.active(tenant, job_id):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    finally:
+        pool.shutdown()
+    assert runtime.repo.count_nodes(tenant, source=source) == nodes
+    assert [m.path for m in runtime.repo.list_media_files(tenant, source)] == [str(path.resolve())]
+    assert path.exists()  # the operator's file is never deleted
