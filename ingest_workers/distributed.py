@@ -270,8 +270,11 @@ def consolidate_job(rt, tenant: str, job_id: str) -> IngestSummary | None:
             error=None, elapsed_s=round(time.monotonic() - t0, 3),
         )
         rt.vectors.flush()
-        rt.repo.update_job(tenant, job_id, status=status, step="done", percent=100.0, result=summary.model_dump(mode="json"))
+        # staged rows go first, so a finished job never shows leftovers (a crash in between
+        # leaves a running job without staging: the reconciler perceives and writes it again,
+        # with the same result)
         staging.delete(tenant, job_id)
+        rt.repo.update_job(tenant, job_id, status=status, step="done", percent=100.0, result=summary.model_dump(mode="json"))
         log.info("distributed ingest done", job=job_id, source=source, status=status.value, media_s=media_s, counts=counts)
         return summary
 
