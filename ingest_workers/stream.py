@@ -70,7 +70,12 @@ class StreamWorker:
             is caught on the next connect; it raises to refuse. A refusal stops the worker,
             unless the exception has ``transient = True`` (a name that does not resolve right
             now), which backs off and retries like a failed connection. FFmpeg resolves the name
-            once more when it connects, so a window of one resolution remains.
+            once more when it connects, so a window of one resolution remains (see
+            :meth:`_refused`). Messages are redacted before they are logged or kept.
+        create_source: create the source (and tenant) when missing (default). ``False`` for a
+            registered stream (:class:`~ingest_workers.stream_manager.StreamManager`): its row
+            holds the registration, so a missing row means the source was deleted, and the worker
+            stops at once instead of creating it again.
         on_clip: called after each clip is written (queryable) with a dict: ``media_file_id``,
             ``index``, ``node_id``, ``media_start_s``/``media_end_s`` (seconds into the session),
             ``capture_start``/``capture_end`` (datetimes), ``written_at``
@@ -80,9 +85,10 @@ class StreamWorker:
     def __init__(self, rt, tenant: str, source: str, url: str, *, start_time: datetime | None = None,
                  settings: StreamSettings | None = None, stop_event: threading.Event | None = None,
                  on_clip: Callable[[dict], None] | None = None, clock: Callable[[], float] = time.time,
-                 url_check: Callable[[str], object] | None = None) -> None:
+                 url_check: Callable[[str], object] | None = None, create_source: bool = True) -> None:
         self.rt = rt
         self.url_check = url_check
+        self.create_source = create_source
         self.tenant = tenant
         self.source = source
         self._url = url
@@ -222,7 +228,23 @@ class StreamWorker:
 
     def _refused(self) -> str | None:
         """Run ``url_check`` before a connection: ``None`` (go on), ``"retry"`` (a transient
-        refusal) or ``"stop"`` (refused by the policy; recorded in ``errors``)."""
+        refusal) or ``"stop"`` (refused by the policy; recorded in ``errors``).
+
+        A refused address stops the worker for good rather than backing off: retrying a name
+        that now points into the private network only gives a rebinding attacker more tries,
+        and a tightened policy does not loosen by waiting; the registration stays, so a new
+        start (API, service restart) checks again. A name that does not resolve right now is
+        retried with backoff (every retry is checked again, so that is no weaker).
+
+        Time of check to time of use: FFmpeg resolves the host again when it connects, so a name
+        answering a public address here and a private one a moment later is not caught. The
+        address is not pinned into the URL on purpose: for http(s)/HLS, RTMP and RTSPS the name
+        must stay in the URL (Host header, TLS SNI and certificate, RTMP ``tcUrl``/vhosts) and
+        FFmpeg has no option to connect to a given address under another name; HLS segment URIs
+        and HTTP redirects are opened by FFmpeg itself and not seen here at all. A network
+        egress policy (firewall) is the complete answer; this check bounds the window to one
+        resolution per connection.
+        """
         if self.url_check is None:
             return None
         try:
@@ -269,9 +291,14 @@ class StreamWorker:
     def run(self) -> dict:
         """Pull the stream until ``stop_event`` is set (or a file source ends); returns
         :meth:`status` as the summary. Never raises for stream or perception problems."""
-        self.rt.repo.ensure_tenant(self.tenant)
-        self.rt.repo.ensure_source(self.tenant, self.source, kind="stream")
-        self.writer.guard.arm()
+        if self.create_source:
+            self.rt.repo.ensure_tenant(self.tenant)
+            self.rt.repo.ensure_source(self.tenant, self.source, kind="stream")
+        if not self.writer.guard.arm():  # a registered stream whose source was just deleted
+            self.errors.append("source deleted: the worker stopped")
+            log.warning("stream source deleted before its worker started", source=self.source, url=self.display_url)
+            self._set_state(StreamState.STOPPED)
+            return self.status()
         self.rt.ensure_collection()
         log.info("stream start", source=self.source, url=self.display_url, kind=self.policy.kind, live=self.policy.live)
         reader_thread = threading.Thread(target=self._read_loop, name=f"vidmem-read-{self.source}", daemon=True)

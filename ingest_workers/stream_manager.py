@@ -236,6 +236,7 @@ class StreamManager:
         """
         from ingest_workers.stream import StreamWorker
 
+        registered = url is None
         if url is not None:
             if self.url_check is not None:
                 self.url_check(url)
@@ -250,8 +251,10 @@ class StreamManager:
             worker = self._workers.get((tenant, source))
             if worker is not None and worker.alive:
                 return worker.status()
+            # the URL check runs again before every connection; a registered stream's source is
+            # never re-created by its worker (a missing row means it was deleted meanwhile)
             worker = StreamWorker(self.rt, tenant, source, url, start_time=start_time, settings=settings or self.settings,
-                                  url_check=self.url_check)
+                                  url_check=self.url_check, create_source=not registered)
             self._workers[(tenant, source)] = worker
             worker.start()
             return worker.status()

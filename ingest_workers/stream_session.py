@@ -10,13 +10,19 @@ record (``...#1``, ``#2``; same ``start_time``, media offsets continue), which k
 processor holds bounded however long the stream runs.
 
 Between two sessions the source was down: :func:`gap_node` is the memory that says so.
+
+Every write happens inside :meth:`SourceGuard.writing <ingest_workers.stream_guard.SourceGuard.writing>`
+(the source's write lock, and a check that the source still exists), perception outside it: a
+source deleted under the worker is never written again, and the worker is told to stop
+(``on_gone``).
 """
 
 from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -92,6 +98,8 @@ class SessionWriter:
         settings: stream settings (``checkpoint_s``, ``rotate_s``, ``gap_min_s``).
         on_clip: called with a dict per clip once it is written (see ``StreamWorker``).
         on_error: called as ``on_error(what, exc)`` for a failure that skipped work.
+        on_gone: called once when the source turned out deleted under the worker (nothing is
+            written after that; the worker should stop).
     """
 
     def __init__(self, rt, tenant: str, source: str, *, key: str, display_url: str, settings: StreamSettings,
@@ -115,24 +123,26 @@ class SessionWriter:
         self._asr: ContextASR | None = None
         self._last_end: SessionEnd | None = None
         self._last_checkpoint = time.monotonic()
+        self._gone_handled = False
 
     def _fail(self, what: str, exc: BaseException) -> None:
         if self.on_error is not None:
             self.on_error(what, exc)
 
-    def _deleted(self) -> bool:
-        """True (and the session dropped, its post-deletion writes removed, ``on_gone`` called
-        once) when the source was deleted under the worker; see :mod:`ingest_workers.stream_guard`."""
-        if self.guard.gone:
-            return True
-        if self.guard.alive():
-            return False
-        proc, self.processor = self.processor, None
-        self.guard.purge(proc.ctx.media.id if proc is not None else None)
-        log.warning("stream source deleted: writing stops", source=self.source)
-        if self.on_gone is not None:
-            self.on_gone()
-        return True
+    @contextmanager
+    def _turn(self) -> Iterator[bool]:
+        """One write: yields whether it may happen (the source's write lock held and the source
+        still there, see :mod:`ingest_workers.stream_guard`). A source found gone drops the
+        session, has what an unlocked write left removed and calls ``on_gone``, once."""
+        with self.guard.writing() as ok:
+            yield ok
+        if self.guard.gone and not self._gone_handled:
+            self._gone_handled = True
+            proc, self.processor = self.processor, None
+            self.guard.purge(proc.ctx.media.id if proc is not None else None)
+            log.warning("stream source deleted: writing stops", source=self.source)
+            if self.on_gone is not None:
+                self.on_gone()
 
     # ------------------------------------------------------------------ sessions
     def _open(self, start: SessionStart, segment: int) -> None:
@@ -155,36 +165,38 @@ class SessionWriter:
         """Start a session; returns the gap recorded since the previous one, if any."""
         if self.processor is not None:
             self.end(SessionEnd(self.media_seconds, self.processor.ctx.wall(self.media_seconds), "superseded"))
-        if self._deleted():
-            return None
-        self.sessions += 1
-        self._session, self._segment_start_s, self.media_seconds = start, 0.0, 0.0
-        gap = None
-        last = self._last_end
-        if last is not None and (start.anchor - last.wall_end).total_seconds() >= self.settings.gap_min_s:
-            gap = self.record_gap(last.wall_end, start.anchor, last.reason)
-        try:
-            self._open(start, 0)
-        except Exception as exc:  # noqa: BLE001 - the session's clips are skipped, the stream goes on
-            self._fail("session start", exc)
+        with self._turn() as ok:
+            if not ok:
+                return None
+            self.sessions += 1
+            self._session, self._segment_start_s, self.media_seconds = start, 0.0, 0.0
+            gap = None
+            last = self._last_end
+            if last is not None and (start.anchor - last.wall_end).total_seconds() >= self.settings.gap_min_s:
+                gap = self._store_gap(last.wall_end, start.anchor, last.reason)
+            try:
+                self._open(start, 0)
+            except Exception as exc:  # noqa: BLE001 - the session's clips are skipped, the stream goes on
+                self._fail("session start", exc)
         log.info("stream session", source=self.source, session=self.sessions, start=iso(start.anchor))
         return gap
 
     def end(self, end: SessionEnd) -> None:
         """Close the open session: scenes, events, stories, entities, semantic memory."""
-        if self._deleted():
-            return
-        proc, self.processor = self.processor, None
-        self._last_end = end
-        if proc is None:
-            return
-        try:
-            proc.finish()
-            proc.ctx.media.duration_s = round(max(end.last_media_s, proc.last_end_s), 3)
-            self.rt.repo.upsert_media_file(proc.ctx.media)
-            self.rt.vectors.flush()
-        except Exception as exc:  # noqa: BLE001
-            self._fail("session close", exc)
+        with self._turn() as ok:
+            if not ok:
+                return
+            proc, self.processor = self.processor, None
+            self._last_end = end
+            if proc is None:
+                return
+            try:
+                proc.finish()
+                proc.ctx.media.duration_s = round(max(end.last_media_s, proc.last_end_s), 3)
+                self.rt.repo.upsert_media_file(proc.ctx.media)
+                self.rt.vectors.flush()
+            except Exception as exc:  # noqa: BLE001
+                self._fail("session close", exc)
 
     def close(self, reason: str = "stopped") -> None:
         """End a session left open (the reader died without saying so)."""
@@ -193,17 +205,28 @@ class SessionWriter:
 
     # ------------------------------------------------------------------ clips
     def process(self, group: list[ClipWindow]) -> None:
-        """Perceive and write ``group`` now (queryable when this returns)."""
+        """Perceive and write ``group`` now (queryable when this returns). Perception (the slow
+        part) runs first without the source's write lock; the group is written under it, and
+        not at all when the source was deleted meanwhile."""
         proc = self.processor
-        if not group or proc is None or self._deleted():
+        if not group or proc is None or self.guard.gone:
             return
+        what = f"clips {group[0].index}-{group[-1].index}"
         try:
-            proc.process(group)
-            proc.flush()
+            perceptions = proc.perceiver.perceive(group)
         except Exception as exc:  # noqa: BLE001 - one bad group is skipped, the stream goes on
-            self._fail(f"clips {group[0].index}-{group[-1].index}", exc)
+            self._fail(what, exc)
             return
-        if self._deleted():  # deleted while this group was written: what it wrote is removed
+        with self._turn() as ok:
+            if not ok:
+                return
+            try:
+                proc.absorb(perceptions)
+                proc.flush()
+            except Exception as exc:  # noqa: BLE001
+                self._fail(what, exc)
+                return
+        if self.guard.gone:  # an unlocked write saw the source deleted: what it wrote is removed
             return
         written_at = self._clock()
         for w in group:
@@ -229,12 +252,13 @@ class SessionWriter:
         if self.processor is None or time.monotonic() - self._last_checkpoint < self.settings.checkpoint_s:
             return False
         self._last_checkpoint = time.monotonic()
-        if self._deleted():
-            return False
-        try:
-            self.processor.checkpoint()
-        except Exception as exc:  # noqa: BLE001
-            self._fail("checkpoint", exc)
+        with self._turn() as ok:
+            if not ok or self.processor is None:
+                return False
+            try:
+                self.processor.checkpoint()
+            except Exception as exc:  # noqa: BLE001
+                self._fail("checkpoint", exc)
         return True
 
     def _rotate(self) -> None:
@@ -242,16 +266,24 @@ class SessionWriter:
         self.end(SessionEnd(self.media_seconds, proc.ctx.wall(self.media_seconds), None))
         self._last_end = None  # continuous footage: no gap
         self._segment_start_s = self.media_seconds
-        try:
-            self._open(self._session, self._segment + 1)
-        except Exception as exc:  # noqa: BLE001
-            self._fail("rotate", exc)
+        with self._turn() as ok:
+            if not ok:
+                return
+            try:
+                self._open(self._session, self._segment + 1)
+            except Exception as exc:  # noqa: BLE001
+                self._fail("rotate", exc)
 
     # ------------------------------------------------------------------ gaps
     def record_gap(self, a: datetime, b: datetime, reason: str | None) -> dict:
         """Store the outage ``[a, b]`` as a memory; returns its summary (kept in ``gaps``)."""
-        if self._deleted():
-            return {"start": iso(a), "end": iso(b), "seconds": round((b - a).total_seconds(), 1), "reason": reason}
+        with self._turn() as ok:
+            if not ok:
+                return {"start": iso(a), "end": iso(b), "seconds": round((b - a).total_seconds(), 1), "reason": reason}
+            return self._store_gap(a, b, reason)
+
+    def _store_gap(self, a: datetime, b: datetime, reason: str | None) -> dict:
+        """:meth:`record_gap` inside a write turn."""
         try:
             node, gap = gap_node(self.rt, self.tenant, self.source, self.key, self.display_url, a, b, reason)
             self.rt.repo.upsert_nodes([node])

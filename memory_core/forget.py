@@ -8,12 +8,20 @@ leave nothing behind. Every statement carries the tenant condition.
 
 Layout of owned media: ``<media_dir>/<tenant>/<source>/`` (names made safe with
 :func:`memory_core.stores.keyframes.safe_component`), cut clips in its ``clips/`` folder.
+
+Deleting a source and a live stream writing into it are kept apart by :func:`source_write_lock`
+(a PostgreSQL advisory lock, or an ``flock`` under ``<home>/locks`` on one machine): the stream
+worker checks that its source still exists and writes a clip group while holding it,
+:func:`delete_source` holds it for the whole deletion, so nothing is written after a deletion
+completed (see :mod:`ingest_workers.stream_guard`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import shutil
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +34,7 @@ from memory_core.settings import Settings
 from memory_core.stores.base import VectorFilter
 from memory_core.stores.keyframes import safe_component
 from memory_core.stores.keyframes import media_keyframe_prefix
+from memory_core.stores.relational.locks import job_lock
 from memory_core.stores.relational.models import AppearanceRow, EntityRow, MemoryNodeRow, SourceRow
 
 log = get_logger(__name__)
@@ -35,6 +44,7 @@ T_APPEAR = AppearanceRow.__table__
 T_ENTITIES = EntityRow.__table__
 T_SOURCES = SourceRow.__table__
 _CHUNK = 500
+DELETE_LOCK_WAIT_S = 60.0  # how long a deletion waits for a stream worker's write in progress
 
 
 @dataclass
@@ -98,6 +108,29 @@ def sources_with_retention(repo) -> list[tuple[str, str, float]]:
         return [(r.tenant_id, r.name, float(r.retention_seconds)) for r in conn.execute(q)]
 
 
+# --------------------------------------------------------------------------- writer/deletion lock
+@contextlib.contextmanager
+def source_write_lock(rt, tenant: str, source: str, *, wait_s: float) -> Iterator[bool]:
+    """Hold the lock that keeps a stream worker's writes and the deletion of ``source`` apart.
+
+    Waits up to ``wait_s`` seconds (polling every 0.05-0.5 s) and yields ``True`` while held, or
+    ``False`` when it could not be taken in time (the caller decides whether to go on unlocked).
+    Not re-entrant: a thread holding it and asking again waits for itself. Across processes it
+    needs the same database (PostgreSQL) or the same ``home`` (SQLite: a file lock); a process
+    that dies releases it.
+    """
+    name = f"source-write:{tenant}:{source}"
+    deadline = time.monotonic() + max(0.0, wait_s)
+    pause = 0.05
+    while True:
+        with job_lock(rt.repo, rt.settings.home, name) as held:
+            if held or time.monotonic() >= deadline:
+                yield held
+                return
+        time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+        pause = min(pause * 2, 0.5)
+
+
 # --------------------------------------------------------------------------- whole source
 def source_leftovers(rt, tenant: str, source: str) -> dict[str, int]:
     """What remains of a source in every store: vectors, rows per table, keyframe and media files."""
@@ -118,14 +151,25 @@ def source_leftovers(rt, tenant: str, source: str) -> dict[str, int]:
     return left
 
 
-def delete_source(rt, tenant: str, source: str) -> ForgetReport | None:
-    """Delete a source of ``tenant`` and everything of it; ``None`` when it does not exist.
+def delete_source(rt, tenant: str, source: str, *, lock_wait_s: float = DELETE_LOCK_WAIT_S) -> ForgetReport | None:
+    """Delete a source of ``tenant`` and everything of it; ``None`` when neither the source nor
+    anything of it (rows, vectors, files: :func:`source_leftovers`) exists.
 
-    Stop its ingest jobs first (a running job would write again). Order: vectors, rows, files;
-    the report's ``remaining`` is :func:`source_leftovers` afterwards (all zeros when complete).
+    Stop its ingest jobs first (a running job would write again). A live stream worker's write in
+    progress is waited for (:func:`source_write_lock`, up to ``lock_wait_s`` seconds; past that the
+    deletion goes on, logged, and the worker removes what it wrote once it sees the source gone).
+    Order: vectors, rows, files; the report's ``remaining`` is :func:`source_leftovers` afterwards
+    (all zeros when complete).
     """
+    with source_write_lock(rt, tenant, source, wait_s=lock_wait_s) as held:
+        if not held:
+            log.warning("source deleted without its write lock", tenant=tenant, source=source, waited_s=lock_wait_s)
+        return _delete_source(rt, tenant, source)
+
+
+def _delete_source(rt, tenant: str, source: str) -> ForgetReport | None:
     repo, s = rt.repo, rt.settings
-    if repo.get_source(tenant, source) is None and repo.count_nodes(tenant, source=source) == 0:
+    if repo.get_source(tenant, source) is None and not any(source_leftovers(rt, tenant, source).values()):
         return None
     report = ForgetReport()
     flt = VectorFilter(tenant=tenant, sources=[source])

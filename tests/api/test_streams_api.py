@@ -10,6 +10,7 @@ import json
 import logging
 import socket
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -19,12 +20,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api_support import ADMIN_KEY, TenantKey, api_settings, create_tenant
+from memory_core import forget
 from memory_core import logging as vlog
 from memory_core.runtime import Runtime
 from memory_core.settings import Settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "streams"))
-from stream_support import SEEK_S, Publisher, free_port, have_ffmpeg, udp_output, wait_for  # noqa: E402
+from stream_support import SEEK_S, Publisher, WriteSpy, free_port, have_ffmpeg, udp_output, wait_for  # noqa: E402
 
 SECRETS = ("hunter2-pw", "topsecret9", "pw-9x")
 CRED_URL = "rtsp://admin:hunter2-pw@127.0.0.2:1/cam?pwd=topsecret9"  # 127.0.0.2 is admitted by the test policy
@@ -258,3 +260,36 @@ def test_live_udp_stream_through_the_api_answers_about_recent_speech(live_runtim
         finally:
             pub.stop()
             c.delete("/v1/sources/live-cam/stream", headers=t.headers)
+
+
+@pytest.mark.slow
+def test_deleting_a_streaming_source_stops_its_worker_before_forgetting_it(live_runtime, tmp_path, monkeypatch):
+    """DELETE /v1/sources/{source} while the serving process pulls its stream: the worker is
+    stopped first, and nothing of the source is written after the deletion answered."""
+    if not have_ffmpeg():
+        pytest.skip("ffmpeg is not on PATH: it publishes the live test stream")
+    from services.api import create_app
+
+    source = "doomed-cam"
+    spy = WriteSpy(live_runtime, monkeypatch, source)
+    with TestClient(create_app(live_runtime.settings, runtime=live_runtime), raise_server_exceptions=False) as c:
+        t = create_tenant(c, "deleter")
+        _source(c, t, source, kind="stream")
+        port = free_port(socket.SOCK_DGRAM)
+        pub = Publisher(udp_output(port), tmp_path / "ffmpeg.log")
+        try:
+            r = c.post(f"/v1/sources/{source}/stream", json={"url": f"udp://127.0.0.1:{port}"}, headers=t.headers)
+            assert r.status_code == 201, r.text
+            pub.start()
+            wait_for(lambda: _get(c, t, source)["clips_written"] >= 1, 60, what="a first clip")
+            r = c.delete(f"/v1/sources/{source}", headers=t.headers)
+            spy.deleted_at = time.monotonic()
+            assert r.status_code == 200, r.text
+            assert r.json()["rows_deleted"] >= 2 and not any(r.json()["remaining"].values()), r.json()
+            assert not [th for th in threading.enumerate() if th.name == spy.thread], "the worker outlived the deletion"
+            time.sleep(2)
+            assert spy.late == []
+            assert not any(forget.source_leftovers(live_runtime, t.id, source).values())
+            assert c.get(f"/v1/sources/{source}/stream", headers=t.headers).status_code == 404
+        finally:
+            pub.stop()

@@ -178,3 +178,28 @@ def cut_chunks(folder: Path, sample: Path = SAMPLE) -> list[Path]:
                        check=True, timeout=60)
         paths.append(out)
     return paths
+
+
+class WriteSpy:
+    """Records every write a stream worker's thread makes (node, vector, media, entity and
+    keyframe upserts) once :attr:`deleted_at` (monotonic s) is set."""
+
+    #: the writes a stream session makes: (runtime attribute, method)
+    METHODS = (("repo", "upsert_nodes"), ("repo", "upsert_media_file"), ("repo", "upsert_entity"),
+               ("repo", "add_appearances"), ("vectors", "upsert"), ("keyframes", "put"))
+
+    def __init__(self, rt, monkeypatch, source: str) -> None:
+        self.thread = f"vidmem-stream-{source}"
+        self.deleted_at: float | None = None
+        self.late: list[str] = []
+        for store, name in self.METHODS:
+            obj = getattr(rt, store)
+            monkeypatch.setattr(obj, name, self._wrap(f"{store}.{name}", getattr(obj, name)))
+
+    def _wrap(self, what: str, fn):
+        def wrapper(*args, **kwargs):
+            if self.deleted_at is not None and threading.current_thread().name == self.thread:
+                self.late.append(f"{what} {time.monotonic() - self.deleted_at:+.2f} s after the deletion returned")
+            return fn(*args, **kwargs)
+
+        return wrapper
