@@ -260,32 +260,9 @@ class EdgeVectorStore(VectorStore):
                 return 0
             return int(self._shard.count(qe.CountRequest(exact=True, filter=_to_filter(flt))))
 
-    def scroll_ids(self, flt: VectorFilter, limit: int = 10_000) -> list[str]:
-        """Ids of points matching ``flt`` (up to ``limit``), in id order."""
-        out: list[str] = []
-        with self._lock:
-            self._check_open()
-            if self._shard is None:
-                return out
-            query_filter, offset = _to_filter(flt), None
-            while len(out) < limit:
-                request = qe.ScrollRequest(
-                    offset=offset,
-                    limit=min(_SCROLL_PAGE, limit - len(out)),
-                    filter=query_filter,
-                    with_payload=False,
-                    with_vector=False,
-                )
-                records, offset = self._shard.scroll(request)
-                out.extend(str(r.id) for r in records)
-                if offset is None or not records:
-                    break
-        return out
-
-    def get_vectors(self, flt: VectorFilter, limit: int = 10_000) -> dict[str, dict[str, np.ndarray]]:
-        """Stored vectors of the points matching ``flt`` (up to ``limit``): id -> name ->
-        ``(dim,)`` float32 (see :meth:`VectorStore.get_vectors`)."""
-        out: dict[str, dict[str, np.ndarray]] = {}
+    def _scroll(self, flt: VectorFilter, limit: int, with_vector: bool) -> list:
+        """Records matching ``flt`` (up to ``limit``), in id order, page by page."""
+        out: list = []
         with self._lock:
             self._check_open()
             if self._shard is None:
@@ -293,13 +270,22 @@ class EdgeVectorStore(VectorStore):
             query_filter, offset = _to_filter(flt), None
             while len(out) < limit:
                 request = qe.ScrollRequest(offset=offset, limit=min(_SCROLL_PAGE, limit - len(out)), filter=query_filter,
-                                           with_payload=False, with_vector=True)
+                                           with_payload=False, with_vector=with_vector)
                 records, offset = self._shard.scroll(request)
-                for r in records:
-                    out[str(r.id)] = {name: np.asarray(v, dtype=np.float32) for name, v in (r.vector or {}).items()}
+                out.extend(records)
                 if offset is None or not records:
                     break
         return out
+
+    def scroll_ids(self, flt: VectorFilter, limit: int = 10_000) -> list[str]:
+        """Ids of points matching ``flt`` (up to ``limit``), in id order."""
+        return [str(r.id) for r in self._scroll(flt, limit, with_vector=False)]
+
+    def get_vectors(self, flt: VectorFilter, limit: int = 10_000) -> dict[str, dict[str, np.ndarray]]:
+        """Stored vectors of the points matching ``flt`` (up to ``limit``): id -> name ->
+        ``(dim,)`` float32 (see :meth:`VectorStore.get_vectors`)."""
+        return {str(r.id): {name: np.asarray(v, dtype=np.float32) for name, v in (r.vector or {}).items()}
+                for r in self._scroll(flt, limit, with_vector=True)}
 
     # ------------------------------------------------------------------ maintenance
     def optimize(self) -> None:

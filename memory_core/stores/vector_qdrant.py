@@ -269,31 +269,9 @@ class QdrantVectorStore(VectorStore):
                 return 0
             return int(self._client.count(self.collection, count_filter=_to_filter(flt), exact=True).count)
 
-    def scroll_ids(self, flt: VectorFilter, limit: int = 10_000) -> list[str]:
-        """Ids of points matching ``flt`` (up to ``limit``)."""
-        out: list[str] = []
-        with self._lock:
-            if self.dims[0] is None:
-                return out
-            query_filter, offset = _to_filter(flt), None
-            while len(out) < limit:
-                records, offset = self._client.scroll(
-                    self.collection,
-                    scroll_filter=query_filter,
-                    limit=min(_SCROLL_PAGE, limit - len(out)),
-                    offset=offset,
-                    with_payload=False,
-                    with_vectors=False,
-                )
-                out.extend(str(r.id) for r in records)
-                if offset is None or not records:
-                    break
-        return out
-
-    def get_vectors(self, flt: VectorFilter, limit: int = 10_000) -> dict[str, dict[str, np.ndarray]]:
-        """Stored vectors of the points matching ``flt`` (up to ``limit``): id -> name ->
-        ``(dim,)`` float32 (see :meth:`VectorStore.get_vectors`)."""
-        out: dict[str, dict[str, np.ndarray]] = {}
+    def _scroll(self, flt: VectorFilter, limit: int, with_vectors: bool) -> list:
+        """Records matching ``flt`` (up to ``limit``), page by page."""
+        out: list = []
         with self._lock:
             if self.dims[0] is None:
                 return out
@@ -301,13 +279,24 @@ class QdrantVectorStore(VectorStore):
             while len(out) < limit:
                 records, offset = self._client.scroll(
                     self.collection, scroll_filter=query_filter, limit=min(_SCROLL_PAGE, limit - len(out)),
-                    offset=offset, with_payload=False, with_vectors=True,
+                    offset=offset, with_payload=False, with_vectors=with_vectors,
                 )
-                for r in records:
-                    vectors = r.vector if isinstance(r.vector, dict) else {TEXT_VECTOR: r.vector}
-                    out[str(r.id)] = {name: np.asarray(v, dtype=np.float32) for name, v in vectors.items() if v is not None}
+                out.extend(records)
                 if offset is None or not records:
                     break
+        return out
+
+    def scroll_ids(self, flt: VectorFilter, limit: int = 10_000) -> list[str]:
+        """Ids of points matching ``flt`` (up to ``limit``)."""
+        return [str(r.id) for r in self._scroll(flt, limit, with_vectors=False)]
+
+    def get_vectors(self, flt: VectorFilter, limit: int = 10_000) -> dict[str, dict[str, np.ndarray]]:
+        """Stored vectors of the points matching ``flt`` (up to ``limit``): id -> name ->
+        ``(dim,)`` float32 (see :meth:`VectorStore.get_vectors`)."""
+        out: dict[str, dict[str, np.ndarray]] = {}
+        for r in self._scroll(flt, limit, with_vectors=True):
+            vectors = r.vector if isinstance(r.vector, dict) else {TEXT_VECTOR: r.vector}
+            out[str(r.id)] = {name: np.asarray(v, dtype=np.float32) for name, v in vectors.items() if v is not None}
         return out
 
     def close(self) -> None:
