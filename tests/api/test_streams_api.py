@@ -21,36 +21,25 @@ from fastapi.testclient import TestClient
 
 from api_support import ADMIN_KEY, TenantKey, api_settings, create_tenant
 from memory_core import forget
-from memory_core import logging as vlog
 from memory_core.runtime import Runtime
 from memory_core.settings import Settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "streams"))
-from stream_support import SEEK_S, Publisher, WriteSpy, free_port, have_ffmpeg, udp_output, wait_for  # noqa: E402
+from stream_support import (  # noqa: E402
+    SEEK_S,
+    Publisher,
+    WriteSpy,
+    free_port,
+    have_ffmpeg,
+    log_events,  # noqa: F401 - fixture
+    udp_output,
+    wait_for,
+)
 
 SECRETS = ("hunter2-pw", "topsecret9", "pw-9x")
 CRED_URL = "rtsp://admin:hunter2-pw@127.0.0.2:1/cam?pwd=topsecret9"  # 127.0.0.2 is admitted by the test policy
 SHOWN = "rtsp://***@127.0.0.2:1/cam?pwd=***"
 BOB = (16.6, 23.19)  # sample.mp4 seconds of "I am Bob Stone. The red truck arrived at delivery bay three..."
-
-
-@pytest.fixture()
-def log_events() -> Iterator[list[dict]]:
-    """Every structured log event of the process while the test runs, as logged (before the
-    redaction processor): what vidmem passes to its loggers must hold no secret at all."""
-    events: list[dict] = []
-
-    def capture(_logger, _method, event_dict):
-        events.append(dict(event_dict))
-        return event_dict
-
-    procs = vlog._PROCESSORS
-    procs.insert(procs.index(vlog.redact_event), capture)
-    try:
-        yield events
-    finally:
-        if capture in procs:  # configure_logging() rebuilds the list
-            procs.remove(capture)
 
 
 def _no_secret(*texts: str) -> None:

@@ -11,9 +11,14 @@ import socket
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
+
+import pytest
+
+from memory_core import logging as vlog
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 SAMPLE = DATA / "sample.mp4"
@@ -203,3 +208,23 @@ class WriteSpy:
             return fn(*args, **kwargs)
 
         return wrapper
+
+
+@pytest.fixture()
+def log_events() -> Iterator[list[dict]]:
+    """Every structured log event of the process while the test runs, as logged (before the
+    redaction processor): what vidmem passes to its loggers must hold no secret at all. Import it
+    into a test module to use it."""
+    events: list[dict] = []
+
+    def capture(_logger, _method, event_dict):
+        events.append(dict(event_dict))
+        return event_dict
+
+    procs = vlog._PROCESSORS
+    procs.insert(procs.index(vlog.redact_event), capture)
+    try:
+        yield events
+    finally:
+        if capture in procs:  # configure_logging() rebuilds the list
+            procs.remove(capture)

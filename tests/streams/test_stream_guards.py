@@ -18,38 +18,31 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
-from stream_support import TENANT, Publisher, WriteSpy, free_port, udp_output, wait_for
+from stream_support import TENANT, Publisher, WriteSpy, free_port, log_events, udp_output, wait_for  # noqa: F401 - fixture
 
 from ingest_workers.perceive import Perceiver
 from ingest_workers.stream import StreamWorker
 from ingest_workers.stream_manager import stream_info
 from memory_core import forget
-from memory_core import logging as vlog
 from services.api.ssrf import UrlPolicy, UrlRefused, check_stream_url
 
 DELETED = "source deleted: the worker stopped"
 
 
-@pytest.fixture()
-def log_events() -> Iterator[list[dict]]:
-    """Every structured log event while the test runs, as passed to the logger (before the
-    redaction processor): what the worker logs must hold no secret by itself."""
-    events: list[dict] = []
-
-    def capture(_logger, _method, event_dict):
-        events.append(dict(event_dict))
-        return event_dict
-
-    procs = vlog._PROCESSORS
-    procs.insert(procs.index(vlog.redact_event), capture)
+def _stream_until_deleted(worker: StreamWorker, spy: WriteSpy, port: int, tmp_path) -> dict:
+    """Publish real footage to ``port`` and run ``worker`` until the test's deletion happened and
+    the worker stopped by itself; returns its final status."""
+    pub = Publisher(udp_output(port), tmp_path / "ffmpeg.log").start()
     try:
-        yield events
+        worker.start()
+        wait_for(lambda: spy.deleted_at is not None, 60, what=f"the deletion ({worker.status()})")
+        wait_for(lambda: not worker.alive, 30, what=f"the worker to notice ({worker.status()})")
     finally:
-        if capture in procs:
-            procs.remove(capture)
+        pub.stop()
+        summary = worker.stop(30)
+    return summary
 
 
 def _nothing_left(rt, source: str) -> None:
@@ -141,14 +134,7 @@ def test_a_source_deleted_while_a_clip_is_perceived_gets_nothing_written(rt, tmp
         return out
 
     monkeypatch.setattr(Perceiver, "perceive", perceive_then_delete)
-    pub = Publisher(udp_output(port), tmp_path / "ffmpeg.log").start()
-    try:
-        worker.start()
-        wait_for(lambda: spy.deleted_at is not None, 60, what=f"the deletion ({worker.status()})")
-        wait_for(lambda: not worker.alive, 30, what=f"the worker to notice ({worker.status()})")
-    finally:
-        pub.stop()
-        summary = worker.stop(30)
+    summary = _stream_until_deleted(worker, spy, port, tmp_path)
     assert reports[0] is not None and reports[0].nodes_deleted >= 1
     assert spy.late == []
     assert summary["clips_written"] == 1, summary  # the group perceived during the deletion was not written
@@ -184,14 +170,7 @@ def test_a_deletion_that_starts_during_a_write_waits_for_it_and_removes_it(rt, t
         upsert_nodes(nodes)
 
     monkeypatch.setattr(rt.repo, "upsert_nodes", upsert_nodes_slowly)
-    pub = Publisher(udp_output(port), tmp_path / "ffmpeg.log").start()
-    try:
-        worker.start()
-        wait_for(lambda: spy.deleted_at is not None, 60, what=f"the deletion ({worker.status()})")
-        wait_for(lambda: not worker.alive, 30, what=f"the worker to notice ({worker.status()})")
-    finally:
-        pub.stop()
-        summary = worker.stop(30)
+    summary = _stream_until_deleted(worker, spy, port, tmp_path)
     assert order == ["write began", "write ended", "deletion returned"], order
     assert reports[0] is not None and reports[0].nodes_deleted >= 2  # it removed the write it waited for
     assert spy.late == []
