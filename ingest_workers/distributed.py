@@ -358,7 +358,8 @@ def _drop_owned_file(rt, job: dict) -> None:
     path = request.get("path")
     if not (request.get("owned") and path and is_owned(rt.settings, path)):
         return
-    if any(m.path == path for m in rt.repo.list_media_files(job["tenant"], job["source"])):
+    paths = {path, str(Path(path).resolve())}  # media records hold the resolved path
+    if any(m.path in paths for m in rt.repo.list_media_files(job["tenant"], job["source"])):
         return  # an earlier, successful ingest of this very file owns memories: keep it
     try:
         Path(path).unlink(missing_ok=True)

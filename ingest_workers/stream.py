@@ -295,7 +295,7 @@ class StreamWorker:
             self.rt.repo.ensure_tenant(self.tenant)
             self.rt.repo.ensure_source(self.tenant, self.source, kind="stream")
         if not self.writer.guard.arm():  # a registered stream whose source was just deleted
-            self.errors.append("source deleted: the worker stopped")
+            self._source_gone()
             log.warning("stream source deleted before its worker started", source=self.source, url=self.display_url)
             self._set_state(StreamState.STOPPED)
             return self.status()
