@@ -7,19 +7,21 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
+from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from memory_core.logging import get_logger
 from memory_core.stores.relational.engine import make_engine
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 log = get_logger(__name__)
 
@@ -37,6 +39,8 @@ def alembic_config(url: str | None = None) -> Config:
 
     The URL travels in ``config.attributes`` so ``%`` in it needs no escaping.
     """
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     if url is not None:
@@ -46,6 +50,8 @@ def alembic_config(url: str | None = None) -> Config:
 
 def head_revision() -> str:
     """The newest revision id in ``migrations/versions``."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None, "no migrations found"
     return head
@@ -53,8 +59,40 @@ def head_revision() -> str:
 
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at, or ``None`` for an empty database."""
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+_REVISION_LINE = re.compile(r"^(down_revision|revision)\s*(?::[^=]*)?=\s*(?:[\"']([^\"']+)[\"']|None)", re.M)
+
+
+@lru_cache(maxsize=1)
+def _scanned_head() -> str | None:
+    """The head revision read from the version files' ``revision``/``down_revision`` lines without
+    importing Alembic; ``None`` when the files do not give exactly one head (then Alembic decides)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in sorted((MIGRATIONS_DIR / "versions").glob("*.py")):
+        found = dict((m.group(1), m.group(2)) for m in _REVISION_LINE.finditer(path.read_text(encoding="utf-8")))
+        if not found.get("revision"):
+            return None
+        revisions.add(found["revision"])
+        if found.get("down_revision"):
+            parents.add(found["down_revision"])
+    heads = revisions - parents
+    return next(iter(heads)) if len(heads) == 1 else None
+
+
+def _stored_revision(engine: Engine) -> str | None:
+    """The single row of ``alembic_version`` by plain SQL, or ``None`` (no table, or not one row)."""
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT version_num FROM alembic_version")).fetchall()
+    except DBAPIError:
+        return None
+    return rows[0][0] if len(rows) == 1 else None
 
 
 def wait_for_database(engine: Engine, wait_s: float = 10.0) -> None:
@@ -92,8 +130,12 @@ def migrate(target: str | Engine, *, revision: str = "head", wait_s: float = 10.
     engine = make_engine(target) if isinstance(target, str) else target
     try:
         wait_for_database(engine, wait_s)
+        if revision == "head" and (head := _scanned_head()) is not None and _stored_revision(engine) == head:
+            return head  # the common case: nothing to do, Alembic not even imported (~0.4 s saved)
         if revision == "head" and current_revision(engine) == (head := head_revision()):
-            return head  # the common case: nothing to do, no Alembic machinery
+            return head
+        from alembic import command
+
         cfg = alembic_config()
         with _LOCK, engine.begin() as conn:
             cfg.attributes["connection"] = conn
