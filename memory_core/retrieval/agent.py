@@ -99,7 +99,9 @@ class RetrievalAgent:
             + f"; entities={plan.entity_names}; keywords={plan.keywords}"
             + (f"; phrases={plan.phrases}" if plan.phrases else "")
             + (f"; compare={plan.sub_queries}" if plan.sub_queries else "")
-            + (f"; ordinal={plan.ordinal}" if plan.ordinal else "")))
+            + (f"; ordinal={plan.ordinal}" if plan.ordinal else "")
+            + (f"; state as of {plan.as_of.isoformat()}" if plan.as_of else "")
+            + (f"; plan for {plan.plan_for.label}" if plan.asks_plan and plan.plan_for else "")))
         if ctx.empty_scope():
             yield ctx.step("stop", detail="empty time scope")
             outcome = _Outcome([], False)
@@ -123,7 +125,7 @@ class RetrievalAgent:
             starts = [o.start for o in occ]
             return _Outcome([o.best for o in occ][:MAX_EVIDENCE], bool(occ),
                             lambda nodes: compose.compose_count(starts, tz, often, at_least=saturated))
-        if plan.qtype is QuestionType.CURRENT_STATE:
+        if plan.qtype is QuestionType.CURRENT_STATE or plan.as_of is not None:  # a state now or at a past time
             as_of = min(now, ctx.end) if ctx.end else now
             st = yield from current_state(ctx, query, self.repo, as_of)
             if st is not None:
@@ -267,7 +269,8 @@ class RetrievalAgent:
 
     @staticmethod
     def _scope(plan: QuestionPlan, question: Question, now: datetime, now_given: bool):
-        start = plan.scope.start if plan.scope else None
+        # a state at a past time may have begun before the scope: search (open, as_of)
+        start = plan.scope.start if plan.scope and plan.as_of is None else None
         end = plan.scope.end if plan.scope else None
         if question.start is not None:
             qs = ensure_aware(question.start)

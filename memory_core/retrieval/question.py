@@ -3,25 +3,37 @@
 Rules (checked on the question with its time expressions removed, first match wins):
 
 1. ``order`` when two events can be read off: "did X happen before or after Y", "which came first,
-   X or Y", "X or Y, which happened first", "did X happen before Y", "in what order did X and Y".
-2. ``how_many``: "how many", "how often", "number of times", "count".
+   X or Y", "X or Y, which happened first", "which did I do first/last, X or Y", "did X happen
+   before Y", "was X earlier or later than Y", "in what order did X and Y".
+2. ``how_many``: "how many", "how often", "how frequently", "number of times"; "count" only as the
+   request itself ("count the deliveries", "can you count ...", "the count of ..."), not as a noun
+   in other questions ("what did Tom say about the head count").
 3. ``when``: starts with "when", or "what time|day|date", "which day|date", "at what time".
    "first"/"last"/"most recent" set ``ordinal`` ("when did I last water the plants").
 4. ``who``: "who", "whom", "whose", "which person".
 5. ``current_state``: "now", "currently", "current", "latest", "still", "at the moment",
-   "these days" (read on the original text, since "now"-words are stripped from the content).
+   "these days" (read on the original text, since "now"-words are stripped from the content); or a
+   present-tense yes/no question about a state with no past time and no habit word ("Is the back
+   door open?", "Are the lights on in the kitchen?").
 6. ``where``: "where".  7. ``what`` otherwise.
+
+Beside the type, the plan records the question's form (:mod:`~memory_core.retrieval.questionform`):
+``yes_no``, ``tense``, ``state``; ``as_of`` for a state at a past time; ``asks_plan`` and
+``plan_for`` for plans; ``order_pick`` for "which came first/last"; see :class:`QuestionPlan`.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from api_schemas import QuestionType
+from memory_core.retrieval import questionform as form
 from memory_core.retrieval.lexical import STOPWORDS, tokenize
+from memory_core.retrieval.plantime import FUTURE_EXPRESSIONS, future_scope
 from memory_core.retrieval.timeparse import TimeScope, parse_time_scope, strip_time_expressions
+from memory_core.retrieval.timerules import find_pieces
 
 __all__ = ["QuestionPlan", "extract_keywords", "extract_phrases", "match_entities", "parse_question"]
 
@@ -39,6 +51,24 @@ class QuestionPlan:
     numbers; lower-case); ``entity_ids``/``entity_names`` the known entities named in it;
     ``sub_queries`` the two events of an ``order`` question; ``relation`` "before"/"after" when the
     question asserts one; ``ordinal`` "first"/"last" for "when did X first/last ...".
+
+    Form of the question (rules in :mod:`memory_core.retrieval.questionform`):
+
+    - ``yes_no``: it opens with an auxiliary or copula ("Was the door open ...?").
+    - ``tense``: ``"past"``, ``"present"`` or ``"future"``.
+    - ``state``: it asks about a state (a condition that holds over time: "where was Tom", "is the
+      door open", "what was the code"), not an event.
+    - ``as_of``: for a state asked at a past time ("where was X on Thursday", "was the door open
+      yesterday evening", "what was the code before Friday"), the end of that time (aware UTC,
+      ``min(scope.end, now)``): the answer is the latest state that began before it, which may have
+      begun before the scope's start, so the search scope for it is ``(open, as_of)``. ``None`` for
+      events, for states asked as of now, and for ``who``/``when``/``how_many``/``order`` questions.
+    - ``asks_plan``: it asks about a plan or schedule ("what is planned for Thursday", "when is the
+      meeting moved to") rather than a fact that happened; ``plan_for`` is the time the plan is for
+      (a :class:`TimeScope`, possibly in the future: "tomorrow", "next week", the coming
+      "Thursday") and is kept out of ``scope``, which then only holds when the plan was said.
+    - ``order_pick``: ``"first"``/``"last"`` when an ``order`` question asks which of its two events
+      came first or last; ``None`` for "did X happen before (or after) Y".
     """
 
     text: str
@@ -53,6 +83,20 @@ class QuestionPlan:
     relation: str | None = None
     ordinal: str | None = None
     onscreen: bool = False  # the question asks for on-screen text (OCR)
+    yes_no: bool = False
+    tense: str = "present"
+    state: bool = False
+    as_of: datetime | None = None
+    asks_plan: bool = False
+    plan_for: TimeScope | None = None
+    order_pick: str | None = None
+
+    @property
+    def across_days(self) -> bool:
+        """True when the time scope spans more than one day or is open ("how many times this week",
+        "since Monday", no scope): counts then gather distinct occurrences across days."""
+        s = self.scope
+        return s is None or s.start is None or s.end is None or (s.end - s.start).total_seconds() > 86400
 
     @property
     def generic(self) -> bool:
@@ -62,15 +106,22 @@ class QuestionPlan:
 
 _TAIL = r"\s*[?.!]*\s*$"
 _EVENT_VERB = r"(?:\s+(?:happen|happened|come|came|occur|occurred|take place|took place|start|started))?"
+# "which came first", "what did I do first", "which one happened earlier", "which was last"
+_WHICH = (r"(?:which|what)(?:\s+(?:one|event|thing))?\s+(?:(?:did|do)\s+\w+\s+do|came|happened|was|occurred|come|happen)"
+          r"\s+(?P<pick>first|earlier|sooner|last|later|second)")
 _ORDER_PATTERNS: list[tuple[re.Pattern, str | None]] = [
-    (re.compile(rf"^(?:and\s+)?(?:which|what)\s+(?:came|happened|was|occurred|one was|event was)\s+first\s*[,:;-]?\s*(?P<a>.+?)\s+or\s+(?P<b>.+?){_TAIL}", re.I), None),
+    (re.compile(rf"^(?:and\s+)?{_WHICH}\s*[,:;-]?\s*(?P<a>.+?)\s+or\s+(?P<b>.+?){_TAIL}", re.I), None),
     (re.compile(rf"^(?:first\s*[,:;-]\s*)(?P<a>.+?)\s+or\s+(?P<b>.+?){_TAIL}", re.I), None),
-    (re.compile(rf"^(?P<a>.+?)\s+or\s+(?P<b>.+?)\s*[,:;-]?\s*(?:which|what)\s+(?:came|happened|was|occurred)\s+first{_TAIL}", re.I), None),
-    (re.compile(rf"^(?:did|was|were|is|does|do|has|had)\s+(?P<a>.+?){_EVENT_VERB}\s+before\s+or\s+after\s+(?P<b>.+?){_TAIL}", re.I), None),
+    (re.compile(rf"^(?P<a>.+?)\s+or\s+(?P<b>.+?)\s*[,:;-]?\s*{_WHICH}{_TAIL}", re.I), None),
+    (re.compile(rf"^(?:did|was|were|is|does|do|has|had)\s+(?P<a>.+?){_EVENT_VERB}\s+(?:before\s+or\s+after|after\s+or\s+before|earlier\s+or\s+later\s+than)\s+(?P<b>.+?){_TAIL}", re.I), None),
     (re.compile(rf"^in\s+(?:what|which)\s+order\s+(?:did|were|was)\s+(?P<a>.+?)\s+and\s+(?P<b>.+?)(?:\s+(?:happen|occur|come))?{_TAIL}", re.I), None),
     (re.compile(rf"^(?:did|was|were|does|do|has|had)\s+(?P<a>.+?){_EVENT_VERB}\s+(?P<rel>before|after|earlier than|later than)\s+(?P<b>.+?){_TAIL}", re.I), "rel"),
 ]
-_HOW_MANY = re.compile(r"\bhow\s+(?:many|often)\b|\bnumber\s+of\s+times\b|\bcount\b|\bhow\s+frequently\b", re.I)
+_HOW_MANY = re.compile(
+    r"\bhow\s+(?:many|often)\b|\bnumber\s+of\s+times\b|\bhow\s+frequently\b"
+    r"|^\s*(?:(?:please|can\s+you|could\s+you|would\s+you)\s+)?count\b|\b(?:the|a|total)\s+count\s+of\b",
+    re.I,
+)
 _WHEN = re.compile(r"^\s*(?:and\s+|so\s+)?when\b|\bwhat\s+(?:time|day|date)\b|\bwhich\s+(?:day|date)\b|\bat\s+what\s+time\b|\bhow\s+long\s+ago\b", re.I)
 _WHO = re.compile(r"\bwho(?:m|se)?\b|\bwhich\s+person\b|\bby\s+whom\b", re.I)
 _STATE = re.compile(r"\b(?:now|currently|current|latest|still|at\s+the\s+moment|these\s+days|right\s+now|at\s+present|presently)\b", re.I)
@@ -180,6 +231,41 @@ def _clean_sub_query(text: str) -> str:
     return re.sub(r"\s+(?:happened|happen|first)$", "", text, flags=re.I).strip()
 
 
+def _scopes(text: str, now: datetime, tz: tzinfo, asks_plan: bool, past: bool) -> tuple[TimeScope | None, TimeScope | None]:
+    """``(scope, plan_for)``: the search scope, and for a plan question the time the plan is for.
+
+    In a plan question each time expression is either the plan's target or when it was said
+    (:func:`~memory_core.retrieval.questionform.is_target_expression`); each side is resolved on the
+    question with the other side's expressions blanked out. A weekday target in a question not in
+    the past tense is the coming one ("what is planned for Thursday" on a Saturday: next Thursday).
+    """
+    if not asks_plan:
+        return parse_time_scope(text, now, tz), None
+    local = (now.replace(tzinfo=tz) if now.tzinfo is None else now).astimezone(tz)
+    pieces = find_pieces(text, local)
+    targets = [p for p in pieces if form.is_target_expression(text, p.span, past)]
+
+    def blank(keep: list) -> str:
+        out = list(text)
+        for p in pieces:
+            if p not in keep:
+                out[p.span[0]:p.span[1]] = " " * (p.span[1] - p.span[0])
+        return "".join(out)
+
+    said = [p for p in pieces if p not in targets]
+    scope = parse_time_scope(blank(said), now, tz) if said else None
+    plan_for = future_scope(text, now, tz)
+    if plan_for is None and targets:
+        plan_for = parse_time_scope(blank(targets), now, tz)
+        today_start = datetime.combine(local.date(), datetime.min.time(), tz).astimezone(UTC)
+        weekday_target = any(p.kind in ("weekday", "days") and p.weekday and p.weekday[1] in ("on", "this") for p in targets)
+        if plan_for is not None and not past and weekday_target and plan_for.end is not None and plan_for.end <= today_start:
+            week = timedelta(days=7)
+            plan_for = replace(plan_for, start=plan_for.start + week if plan_for.start else None,
+                               end=plan_for.end + week, label=plan_for.label + " (the coming one)")
+    return scope, plan_for
+
+
 def parse_question(
     text: str,
     now: datetime,
@@ -194,10 +280,12 @@ def parse_question(
         known_entity_names: display name or label -> entity ids (see :func:`match_entities`).
         tz: the user's time zone for day boundaries.
     """
-    scope = parse_time_scope(text, now, tz)
-    content = strip_time_expressions(text) or text
+    tense = form.tense(text)
+    asks_plan = form.is_plan(text) or FUTURE_EXPRESSIONS.search(text) is not None
+    scope, plan_for = _scopes(text, now, tz, asks_plan, tense == "past")
+    content = strip_time_expressions(FUTURE_EXPRESSIONS.sub(" ", text) if asks_plan else text) or text
     sub_queries: list[str] = []
-    relation = None
+    relation = order_pick = None
     for pattern, rel in _ORDER_PATTERNS:
         m = pattern.search(content.strip())
         if m:
@@ -205,7 +293,13 @@ def parse_question(
             if a and b and extract_keywords(a) and extract_keywords(b):
                 sub_queries = [a, b]
                 relation = m.group("rel").lower() if rel else None
+                pick = (m.groupdict().get("pick") or "").lower()
+                order_pick = "first" if pick in ("first", "earlier", "sooner") else "last" if pick else None
                 break
+    yes_no = form.is_yes_no(text)
+    state = form.is_state(content)
+    now_utc = (now if now.tzinfo else now.replace(tzinfo=tz)).astimezone(UTC)
+    past_time = scope is not None and scope.end is not None and scope.end <= now_utc
     if sub_queries:
         qtype = QuestionType.ORDER
     elif _HOW_MANY.search(content):
@@ -216,6 +310,9 @@ def parse_question(
         qtype = QuestionType.WHO
     elif _STATE.search(text) and not _FIRST.search(content):
         qtype = QuestionType.CURRENT_STATE
+    elif (yes_no and state and tense == "present" and not past_time and not asks_plan
+          and not form.is_habitual(text)):
+        qtype = QuestionType.CURRENT_STATE  # "Is the back door open?"
     elif _WHERE.search(content):
         qtype = QuestionType.WHERE
     else:
@@ -228,7 +325,18 @@ def parse_question(
     onscreen = bool(_ONSCREEN.search(content))
     if onscreen:
         keywords = [k for k in keywords if k not in _ONSCREEN_NOISE] + ["screen"]
+    as_of = None
+    if (state and tense == "past" and scope is not None and scope.end is not None and not asks_plan
+            and qtype in (QuestionType.WHERE, QuestionType.WHAT, QuestionType.CURRENT_STATE)):
+        as_of = min(scope.end, now_utc)
     return QuestionPlan(
+        yes_no=yes_no,
+        tense=tense,
+        state=state,
+        as_of=as_of,
+        asks_plan=asks_plan,
+        plan_for=plan_for,
+        order_pick=order_pick,
         text=text,
         qtype=qtype,
         content=content,

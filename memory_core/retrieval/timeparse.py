@@ -27,7 +27,12 @@ Conventions (chosen, and relied on by the tests):
   ``3 days ago`` is that calendar day; ``2 hours ago`` is a +-30 min window around that moment.
 - ``since X`` is ``[start of X, now]``; ``after X`` is ``[X, end of its day)`` for clock times and
   ``[end of X, open)`` for days; ``before X`` / ``until X`` is ``[start of its day, X)`` for clock
-  times and ``(open, start of X)`` for days. Open ends are ``None``.
+  times and ``(open, start of X)`` for days; ``by X`` (no later than) is the same for clock times and
+  ``(open, end of X)`` for days ("done by Friday" includes Friday). Open ends are ``None``.
+  ``since Monday 9am`` starts at the clock time itself (09:00), not at its +-30 min window.
+- ``by`` after a visiting/passing verb ("who came by this morning", "stop by") is a particle, not
+  a modifier. ``may`` is the month only with date context ("in May", "3 May", "May 3rd", "May
+  2026", or capitalised "May" not opening the sentence); "what may 5 people eat" has no date.
 """
 
 from __future__ import annotations
@@ -146,14 +151,18 @@ def parse_time_scope(text: str, now: datetime, tz: tzinfo = UTC) -> TimeScope | 
             return out(at(first), at(first), "empty: the day expressions do not overlap")
         start, end = at(first), at(last)
         if window is not None and (last - first).days == 1:
-            if mod in ("after", "before", "until", "till", "by") and anchor is not None:
+            if mod in ("since", "after", "before", "until", "till", "by") and anchor is not None:
+                if mod == "since":  # "since Monday 9am": from the clock time itself, not its window
+                    return out(at(first, anchor), now_local, f"since {first.isoformat()} {text[clocks[0].span[0]:clocks[0].span[1]]}")
                 return out(at(first, anchor), end, "after") if mod == "after" else out(start, at(first, anchor), "before")
             start, end = at(first, window[0]), at(first, window[1])
         if mod == "since":
             return out(start, now_local, f"since {first.isoformat()}")
         if mod == "after":
             return out(end, None, f"after {first.isoformat()}")
-        if mod in ("before", "until", "till", "by"):
+        if mod == "by":  # "done by Friday": no later than the end of that day
+            return out(None, end, f"by {first.isoformat()}")
+        if mod in ("before", "until", "till"):
             return out(None, start, f"before {first.isoformat()}")
         return out(start, end, f"{first.isoformat()}..{last.isoformat()}")
 

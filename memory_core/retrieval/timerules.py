@@ -91,6 +91,25 @@ def _meridiem(text: str) -> str | None:
     return "pm" if t.rstrip().endswith("pm") else "am" if t.rstrip().endswith("am") else None
 
 
+# "may" is the modal verb far more often than the month: it is the month only when written "May"
+# (not opening the sentence), after a day number ("3 May"), with a day suffix ("May 3rd"), a year, or
+# after "in"/"of"/"early"/"late"/"mid".
+_MAY_CONTEXT = re.compile(r"(?:\b(?:in|of|early|late|mid|since|until|till|before|after)\s*-?\s*|\d\s*)$", re.I)
+
+
+def _month_word_ok(m: re.Match, group: str, strong: bool) -> bool:
+    """Whether the month word in ``group`` of ``m`` is a month ("may" needs context, see above).
+    ``strong``: the match carries an unambiguous date mark (day suffix, a year, "3 May")."""
+    word = m.group(group)
+    if word is None or word.lower() != "may" or strong:
+        return True
+    before = m.string[: m.start(group)]
+    if _MAY_CONTEXT.search(before):
+        return True
+    opening = not before.strip() or before.rstrip()[-1:] in ".?!"
+    return word == "May" and not opening
+
+
 def _recent_date(today: date, month: int, day: int, year: int | None) -> date | None:
     try:
         if year is not None:
@@ -173,12 +192,18 @@ def _rules(now_local: datetime) -> list[tuple[re.Pattern, callable]]:
             return None
 
     def r_named_date(m):
+        if m.group("m2") and not _month_word_ok(m, "m2", bool(m.group("y") or m.group("suffix2"))):
+            return None
         mon = _MONTHS[(m.group("m1") or m.group("m2")).lower()]
         day = int(m.group("d1") or m.group("d2"))
         d = _recent_date(today, mon, day, int(m.group("y")) if m.group("y") else None)
         return days(d) if d else None
 
     def r_month(m):
+        if isinstance(m, re.Match):  # "in May" / "May 2026"
+            if not _month_word_ok(m, "m", bool(m.group("y_"))) and not _month_word_ok(m, "m_", bool(m.group("y_"))):
+                return None
+            m = _Named(m=m.group("m") or m.group("m_"), y=m.group("y") or m.group("y_"))
         mon = _MONTHS[m.group("m").lower()]
         y = int(m.group("y")) if m.group("y") else (today.year if mon <= today.month else today.year - 1)
         return days(*month_range(y, mon))
@@ -224,10 +249,10 @@ def _rules(now_local: datetime) -> list[tuple[re.Pattern, callable]]:
         (re.compile(r"\b(?P<which>this|last|previous)\s+(?P<u>week|month|year)\b", I), r_calendar),
         (re.compile(rf"\b(?:(?P<which>last|this|on|past)\s+)?(?P<wd>{_WD})(?:\s+(?P<pod>morning|afternoon|evening|night))?\b", I), r_weekday),
         (re.compile(r"\b(?P<y>\d{4})-(?P<mo>\d{1,2})-(?P<d>\d{1,2})\b"), r_iso),
-        (re.compile(rf"\b(?:(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m1>{_MON})\.?|(?P<m2>{_MON})\.?\s+(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?)\b(?:,?\s+(?P<y>\d{{4}})\b)?", I), r_named_date),
-        (re.compile(r"\b(?:in\s+(?P<m>january|february|march|april|june|july|august|september|october|november|december)(?:\s+(?P<y>\d{4}))?"
+        (re.compile(rf"\b(?:(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m1>{_MON})\.?|(?P<m2>{_MON})\.?\s+(?P<d2>\d{{1,2}})(?P<suffix2>st|nd|rd|th)?)\b(?:,?\s+(?P<y>\d{{4}})\b)?", I), r_named_date),
+        (re.compile(r"\b(?:in\s+(?P<m>january|february|march|april|may|june|july|august|september|october|november|december)(?:\s+(?P<y>\d{4}))?"
                     r"|(?P<m_>january|february|march|april|may|june|july|august|september|october|november|december)\s+(?P<y_>\d{4}))\b", I),
-         lambda m: r_month(_Named(m=m.group("m") or m.group("m_"), y=m.group("y") or m.group("y_")))),
+         r_month),
         (re.compile(rf"\b(?:(?P<approx>at|around|about|approximately|approx\.?|circa|roughly)\s+)?(?P<t>{_CLOCK})(?=\W|$)", I), r_clock),
         (re.compile(r"\b(?P<approx>at|around|about)\s+(?P<t>\d{1,2})(?:\s*o'?clock)?(?=\s*(?:[?.!,;]|$|\b(?:in|on|yesterday|today|tonight|this|last)\b))", I), r_clock),
         (re.compile(r"\b(?P<approx>around|about)?\s*(?P<t>\d{1,2})\s*o'?clock\b", I), r_clock),
@@ -248,6 +273,13 @@ class _Named:
 NOW_WORDS = re.compile(r"\b(?:right\s+now|just\s+now|at\s+the\s+moment|at\s+present|currently|presently|now)\b", re.IGNORECASE)
 DANGLING = re.compile(r"\b(?:on|in|at|during|from|for|over|of|since|after|before|until|till)\s*$", re.IGNORECASE)
 _MOD_BEFORE = re.compile(r"\b(since|after|before|until|till|by)\s+$", re.IGNORECASE)
+# "come by", "stop by", "drop by"...: "by" is the particle of a visiting/passing verb, not "no later than".
+_BY_PARTICLE = re.compile(
+    r"\b(?:c[oa]m(?:e|es|ing)|stop(?:s|ped|ping)?|drop(?:s|ped|ping)?|swing(?:s|ing)?|swung|pop(?:s|ped|ping)?|"
+    r"pass(?:es|ed|ing)?|go(?:es|ing)?|went|gone|walk(?:s|ed|ing)?|dr[io]ve(?:s|n)?|driving|r[au]n(?:s|ning)?|"
+    r"st[ao]od|stand(?:s|ing)?|call(?:s|ed|ing)?|fl(?:y|ies|ew|ying|own)|r[io]de|riding|wander(?:s|ed|ing)?)\s+by\s+$",
+    re.IGNORECASE,
+)
 
 
 def find_pieces(text: str, now_local: datetime) -> list[Piece]:
@@ -271,6 +303,8 @@ def find_pieces(text: str, now_local: datetime) -> list[Piece]:
     chosen.sort(key=lambda p: p.span[0])
     for p in chosen:  # a modifier word just before the piece
         mm = _MOD_BEFORE.search(text[: p.span[0]])
+        if mm and mm.group(1).lower() == "by" and _BY_PARTICLE.search(text[: p.span[0]]):
+            mm = None
         if mm:
             p.mod = mm.group(1).lower()
             p.span = (mm.start(), p.span[1])
