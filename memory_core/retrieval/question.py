@@ -236,8 +236,10 @@ def _scopes(text: str, now: datetime, tz: tzinfo, asks_plan: bool, past: bool) -
 
     In a plan question each time expression is either the plan's target or when it was said
     (:func:`~memory_core.retrieval.questionform.is_target_expression`); each side is resolved on the
-    question with the other side's expressions blanked out. A weekday target in a question not in
-    the past tense is the coming one ("what is planned for Thursday" on a Saturday: next Thursday).
+    question with the other side's expressions blanked out. A weekday target is the first such day
+    on or after the day the plan was said (the scope's start) or, without one and unless the
+    question is in the past tense, on or after today ("what is planned for Thursday" on a Saturday:
+    next Thursday).
     """
     if not asks_plan:
         return parse_time_scope(text, now, tz), None
@@ -257,12 +259,18 @@ def _scopes(text: str, now: datetime, tz: tzinfo, asks_plan: bool, past: bool) -
     plan_for = future_scope(text, now, tz)
     if plan_for is None and targets:
         plan_for = parse_time_scope(blank(targets), now, tz)
+        # a plan is for a time after it was made: a weekday target is the first such day on or after
+        # the day it was said (the search scope), else on or after today unless the question is past
         today_start = datetime.combine(local.date(), datetime.min.time(), tz).astimezone(UTC)
+        ref = scope.start if scope is not None and scope.start is not None else None if past else today_start
         weekday_target = any(p.kind in ("weekday", "days") and p.weekday and p.weekday[1] in ("on", "this") for p in targets)
-        if plan_for is not None and not past and weekday_target and plan_for.end is not None and plan_for.end <= today_start:
+        if plan_for is not None and ref is not None and weekday_target and plan_for.end is not None:
             week = timedelta(days=7)
-            plan_for = replace(plan_for, start=plan_for.start + week if plan_for.start else None,
-                               end=plan_for.end + week, label=plan_for.label + " (the coming one)")
+            shifted = plan_for
+            while shifted.end <= ref:
+                shifted = replace(shifted, start=shifted.start + week if shifted.start else None, end=shifted.end + week)
+            if shifted is not plan_for:
+                plan_for = replace(shifted, label=plan_for.label + " (the coming one)")
     return scope, plan_for
 
 

@@ -110,10 +110,13 @@ def _predicate_is_event(words: list[str]) -> bool:
 def is_state(text: str) -> bool:
     """True when ``text`` asks about a state (copula or possessive "have", no progressive verb and
     no event participle after it); see the module docstring."""
-    m = _COPULA.search(text) or _HAVE_POSSESSION.search(text)
+    have = _HAVE_POSSESSION.search(text)
+    if have is not None and not text[: have.start()].strip(" ,").split():
+        have = None  # "Has the plumber been?": the opening auxiliary, followed by its subject
+    m = _COPULA.search(text) or have
     if m is None:
         return False
-    if _HAVE_POSSESSION.search(text) is None and re.search(r"\b(?:did|does|do|has|have|had)\b", text[: m.start()], re.I):
+    if have is None and re.search(r"\b(?:did|does|do|has|have|had)\b", text[: m.start()], re.I):
         return False  # "what did Tom say was ..." : the main verb is the event before the copula
     words = [w.lower() for w in _WORD.findall(text[m.end():])]
     return not _predicate_is_event(words)
