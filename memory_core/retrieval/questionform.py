@@ -14,6 +14,8 @@ Rules (English; each a general grammatical cue, not a word list fitted to one da
   or possessive "have" ("do we have milk"), and the predicate holds no progressive verb ("was Tom
   cooking") and no event participle ("was the parcel delivered", "what was said"); resultative
   participles that describe a condition ("closed", "locked", "parked", "switched on") stay states.
+  A past verb in a clause of the predicate ("what colour was the van that came yesterday") makes
+  the time belong to that event, so it is not a state question either.
 - **habitual**: "usually", "normally", "always", "often", "ever", "typically", "generally",
   "every": a routine, not a state at one time.
 - **plan**: a plan or schedule word ("plan", "scheduled", "moved to", "postponed", "supposed to",
@@ -104,6 +106,8 @@ def _predicate_is_event(words: list[str]) -> bool:
             continue
         if w in _IRREGULAR_PARTICIPLES or (len(w) >= 5 and w.endswith("ed") and prev not in _DETERMINERS):
             return True  # passive of an event: "was the parcel delivered", "what was said"
+        if w in _IRREGULAR_PAST:
+            return True  # an event in a clause: "what colour was the van that came yesterday"
     return False
 
 

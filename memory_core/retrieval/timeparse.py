@@ -79,6 +79,17 @@ def _resolve_weekday(p: Piece, today: date, week_start: date | None) -> tuple[da
     return d, d + timedelta(days=1)
 
 
+_OR_BETWEEN = re.compile(r"\s*,?\s*(?:or|and|and/or|to|through|thru|-|&)\s*(?:on\s+|in\s+|the\s+)?", re.IGNORECASE)
+
+
+def _alternatives(text: str, day_ranges: list[Piece]) -> bool:
+    """True when the day expressions are joined by "or", "and", "to", "through" or "-" ("Saturday or
+    Sunday", "Monday and Tuesday", "from Monday to Wednesday"): the scope spans all of them."""
+    ordered = sorted(day_ranges, key=lambda p: p.span[0])
+    return len(ordered) > 1 and all(
+        _OR_BETWEEN.fullmatch(text[a.span[1]:b.span[0]]) for a, b in zip(ordered, ordered[1:]))
+
+
 def parse_time_scope(text: str, now: datetime, tz: tzinfo = UTC) -> TimeScope | None:
     """Resolve the time expressions of ``text`` against ``now`` (see the module docstring).
 
@@ -147,6 +158,8 @@ def parse_time_scope(text: str, now: datetime, tz: tzinfo = UTC) -> TimeScope | 
     if day_ranges:
         first = max(p.days[0] for p in day_ranges)
         last = min(p.days[1] for p in day_ranges)
+        if _alternatives(text, day_ranges):  # "Saturday or Sunday", "Monday to Wednesday": the span
+            first, last = min(p.days[0] for p in day_ranges), max(p.days[1] for p in day_ranges)
         if last <= first:
             return out(at(first), at(first), "empty: the day expressions do not overlap")
         start, end = at(first), at(last)

@@ -255,6 +255,9 @@ def _rules(now_local: datetime) -> list[tuple[re.Pattern, callable]]:
          r_month),
         (re.compile(rf"\b(?:(?P<approx>at|around|about|approximately|approx\.?|circa|roughly)\s+)?(?P<t>{_CLOCK})(?=\W|$)", I), r_clock),
         (re.compile(r"\b(?P<approx>at|around|about)\s+(?P<t>\d{1,2})(?:\s*o'?clock)?(?=\s*(?:[?.!,;]|$|\b(?:in|on|yesterday|today|tonight|this|last)\b))", I), r_clock),
+        # a bare hour after a modifier: "before 9 on Friday", "since 7" (the modifier is found later)
+        (re.compile(r"(?:(?<=before\s)|(?<=after\s)|(?<=since\s)|(?<=until\s)|(?<=till\s)|(?<=by\s))(?P<approx>)(?P<t>\d{1,2})(?:\s*o'?clock)?"
+                    r"(?=\s*(?:[?.!,;]|$|\b(?:in|on|yesterday|today|tonight|this|last)\b))", I), r_clock),
         (re.compile(r"\b(?P<approx>around|about)?\s*(?P<t>\d{1,2})\s*o'?clock\b", I), r_clock),
         (re.compile(r"\b(?:in\s+the\s+|at\s+|during\s+the\s+)?(?P<w>morning|afternoon|evening|night)\b", I), r_pod),
     ]

@@ -179,6 +179,14 @@ BUGS = [
     ("What happened in May?", "scope", ("2026-05-01T00:00", "2026-06-01T00:00")),
     # 6 (found on review). "by <day>" means no later than that day, so the day itself counts
     ("was the report finished by Wednesday", "scope", (None, "2026-11-19T00:00")),
+    # 7 (found on review). a bare hour after "before"/"after"/"since" is a clock time, not an event
+    ("Did the kids go to bed before 9 on Friday?", "scope", ("2026-11-20T00:00", "2026-11-20T09:00")),
+    ("Did the kids go to bed before 9 on Friday?", "qtype", T.WHAT),  # not "order: kids vs 9"
+    ("did Tom call after 5 minutes", "scope", None),  # a duration stays one
+    # 8 (found on review). days joined by or/and/to span both instead of intersecting to nothing
+    ("was the party on Saturday or Sunday", "scope", ("2026-11-15T00:00", "2026-11-22T00:00")),
+    ("what did I do from Monday to Wednesday", "scope", ("2026-11-16T00:00", "2026-11-19T00:00")),
+    ("who visited on Monday and Tuesday", "scope", ("2026-11-16T00:00", "2026-11-18T00:00")),
 ]
 
 
@@ -213,6 +221,7 @@ FORMS = [
     ("what's happening next week", "present", False, None, True, ("2026-11-23T00:00", "2026-11-30T00:00")),
     ("is the bin collection due in 3 days?", "present", True, None, True, ("2026-11-24T00:00", "2026-11-25T00:00")),
     ("what did we plan on Monday?", "past", False, None, True, None),  # Monday is when it was said
+    ("What colour was the van that came yesterday?", "past", False, None, False, None),  # the time is the van's
 ]
 
 
