@@ -134,7 +134,12 @@ def is_habitual(text: str) -> bool:
 def is_plan(text: str) -> bool:
     """True when ``text`` has a plan or schedule cue (see the module docstring); future-only time
     expressions are checked by the caller."""
-    return bool(_PLAN.search(text))
+    for m in _PLAN.finditer(text):
+        word = m.group(0)
+        if word == "Will" and text[: m.start()].strip(" ,"):
+            continue  # "Did Will call?": a name, not the auxiliary
+        return True
+    return False
 
 
 def is_target_expression(text: str, span: tuple[int, int], past: bool) -> bool:

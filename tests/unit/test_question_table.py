@@ -222,6 +222,7 @@ FORMS = [
     ("is the bin collection due in 3 days?", "present", True, None, True, ("2026-11-24T00:00", "2026-11-25T00:00")),
     ("what did we plan on Monday?", "past", False, None, True, None),  # Monday is when it was said
     ("What colour was the van that came yesterday?", "past", False, None, False, None),  # the time is the van's
+    ("Did Will call on Friday?", "past", False, None, False, None),  # Will is a name here
 ]
 
 
