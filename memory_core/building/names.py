@@ -5,9 +5,10 @@ A name is taken from one of four kinds of evidence, and from nothing else:
 ``intro``
     a self-introduction, which names the *speaker*: "my name is X", "my name's X", "call me X",
     "I am X", "I'm X", "this is X speaking", "this is X." (X ends the clause, as on a phone call
-    or a voice note). "I am/I'm X" needs X tagged as a proper noun or PERSON when a parser is
+    or a voice note) when "this is" opens the utterance and X is not followed by "my/our/the/who...",
+    which present someone else ("This is Priya, my colleague": a mention). "I am/I'm X" needs X tagged as a proper noun or PERSON when a parser is
     given ("I'm Tired" is an adjective); a bare "this is X" needs X tagged PERSON, or X already
-    known, or a cue after it ("speaking", "here", "calling"), so "This is Paris." names nobody.
+    known, or a cue after it ("speaking", "here", "calling", "again"), so "This is Paris." names nobody.
 ``address``
     the person spoken to: "Thanks, Priya", "Hi Sam", "Priya, can you ...", "..., Maria?".
 ``ner``
@@ -19,7 +20,7 @@ A name is taken from one of four kinds of evidence, and from nothing else:
 Every candidate must have a proper-noun shape: 1-3 capitalised tokens that are not common words
 (ASR capitalises proper nouns and sentence starts, so a mis-heard common phrase such as "otto milk"
 is never a name), and it must not overlap a non-person entity of the recogniser (a place, a date, a
-number: "This is Paris."). A possessive ("This is Tom's desk") introduces nobody. Being spoken
+number; for the weaker frames also a place or an organisation: "This is Paris."). A possessive ("This is Tom's desk") introduces nobody. Being spoken
 *about* ("she recommends Priya") never names the speaker: only ``intro`` hits do.
 Without a parser (``nlp`` None) only the shape rules apply and NER hits are absent.
 """
@@ -34,6 +35,13 @@ from typing import Any
 _TOKEN = r"[A-Z][a-z]+(?:-[A-Z]?[a-z]+|['\u2019][A-Z][a-z]+)?"
 _NAME = rf"{_TOKEN}(?:[ \t]+{_TOKEN}){{0,2}}"
 _POSSESSIVE = re.compile(r"['\u2019]s\b")
+_PRESENTING = re.compile(r"\s*,?\s*(?i:my|our|his|her|their|the|a|an|who|and|with|from)\b")
+_OPENERS = re.compile(r"(?i:^|.*[.!?,;:]\s*|.*\b(?:hi|hey|hello|okay|ok|so|well|yeah|yes|right|morning|evening|again)\s*,?\s*)$", re.S)
+
+
+def _opens_utterance(text: str, at: int) -> bool:
+    """``text[at:]`` starts an utterance: nothing before it, or a clause boundary or a greeting."""
+    return bool(_OPENERS.match(text[max(0, at - 80):at]))
 _CLAUSE_END = r"(?=\s*(?:[,.!?;:]|$))"
 
 # (pattern, strength): "strong" frames need only the shape; "propn" frames need a proper-noun tag
@@ -41,7 +49,7 @@ _CLAUSE_END = r"(?=\s*(?:[,.!?;:]|$))"
 _INTRO = [
     (re.compile(rf"(?i:\bmy\s+name(?:['\u2019]s|\s+is)\s+)(?P<name>{_NAME})"), "strong"),
     (re.compile(rf"(?i:\bcall\s+me\s+)(?P<name>{_NAME})"), "strong"),
-    (re.compile(rf"(?i:\bthis\s+is\s+)(?P<name>{_NAME})(?i:\s+(?:speaking|here|calling)\b)"), "strong"),
+    (re.compile(rf"(?i:\bthis\s+is\s+)(?P<name>{_NAME})(?i:\s+(?:speaking|here|calling|again)\b)"), "strong"),
     (re.compile(rf"(?i:\bI\s+am\s+)(?P<name>{_NAME})"), "propn"),
     (re.compile(rf"(?i:\bI['\u2019]m\s+)(?P<name>{_NAME})"), "propn"),
     (re.compile(rf"(?i:\bthis\s+is\s+)(?P<name>{_NAME}){_CLAUSE_END}"), "this_is"),
@@ -59,9 +67,10 @@ _ADDRESS = [
 ]
 
 #: Recogniser labels that are never a person: a candidate overlapping one is not a name.
-NON_PERSON = frozenset(
-    "GPE LOC FAC ORG NORP PRODUCT EVENT WORK_OF_ART LAW LANGUAGE DATE TIME PERCENT MONEY QUANTITY ORDINAL CARDINAL".split()
-)
+NON_PERSON = frozenset("DATE TIME PERCENT MONEY QUANTITY ORDINAL CARDINAL".split())
+#: Labels the small model also gives to unfamiliar first names ("Kenji" GPE): they veto the weak
+#: frames ("this is X.", address, presenting), not "my name is X", "call me X" or "I'm X".
+NOT_PERSON_IF_WEAK = frozenset("GPE LOC FAC ORG NORP PRODUCT EVENT WORK_OF_ART LAW LANGUAGE".split())
 _TITLES = {"mr", "mrs", "ms", "dr", "miss", "prof", "doctor", "professor", "mister", "sir", "madam", "aunt", "uncle"}
 COMMON_WORDS = frozenset(
     """i the a an not here there sorry fine okay ok yes no just so very really going happy glad sure
@@ -168,7 +177,7 @@ def find_names(
         nlp: a ``SpacyNLP`` (the ``nlp`` provider role); ``None``: rules only, no NER hits.
         doc: the spaCy ``Doc`` of ``text`` when the caller parsed it already (batching).
 
-    Overlapping hits keep the strongest evidence (intro, then address, NER, known).
+    Overlapping hits keep the strongest evidence (intro or presented, then address, NER, known).
     """
     known_set = {k for k in known if k}
     known_keys = {name_key(k) for k in known_set}
@@ -184,12 +193,13 @@ def find_names(
         offset, name = cleaned
         start += offset
         end = start + len(name)
-        if how in ("intro", "address"):
+        if how in ("intro", "address", "presented"):
             if _POSSESSIVE.match(text, end):
                 return  # "This is Tom's desk": about Tom, introduces nobody
             is_known = name_key(name) in known_keys
             person = parse.person_span(start, end)
-            if parse.labels(start, end) & NON_PERSON and person is None and not is_known:
+            vetoes = NON_PERSON | (NOT_PERSON_IF_WEAK if strength == "this_is" or how != "intro" else frozenset())
+            if parse.labels(start, end) & vetoes and person is None and not is_known:
                 return
             if parse.ok and person is not None and person[0] == start and person[1] < end:
                 end = person[1]  # "Alice Parker Then" -> the recogniser's span
@@ -198,7 +208,7 @@ def find_names(
                 return
             if strength == "this_is" and not (is_known or person):
                 return
-            if how == "address" and parse.ok and not (is_known or person or parse.proper(start, end)):
+            if how in ("address", "presented") and parse.ok and not (is_known or person or parse.proper(start, end)):
                 return
         if any(h.start < end and start < h.end for h in hits):
             return
@@ -206,7 +216,12 @@ def find_names(
 
     for pat, strength in _INTRO:
         for m in pat.finditer(text):
-            add(m.group("name"), m.start("name"), "intro", strength)
+            how = "intro"
+            if strength == "this_is" and not _opens_utterance(text, m.start()):
+                how = "presented"  # "... said this is Tom": about someone, names nobody's voice
+            elif strength == "this_is" and _PRESENTING.match(text, m.end("name")):
+                how = "presented"  # "This is Priya, my colleague": the speaker presents someone
+            add(m.group("name"), m.start("name"), how, strength)
     for pat in _ADDRESS:
         for m in pat.finditer(text):
             add(m.group("name"), m.start("name"), "address")
