@@ -1,14 +1,16 @@
 """Person names in transcripts, from real evidence only.
 
-A name is taken from one of four kinds of evidence, and from nothing else:
+A name is taken from one of these kinds of evidence, and from nothing else:
 
 ``intro``
     a self-introduction, which names the *speaker*: "my name is X", "my name's X", "call me X",
-    "I am X", "I'm X", "this is X speaking", "this is X." (X ends the clause, as on a phone call
-    or a voice note) when "this is" opens the utterance and X is not followed by "my/our/the/who...",
-    which present someone else ("This is Priya, my colleague": a mention). "I am/I'm X" needs X tagged as a proper noun or PERSON when a parser is
-    given ("I'm Tired" is an adjective); a bare "this is X" needs X tagged PERSON, or X already
-    known, or a cue after it ("speaking", "here", "calling", "again"), so "This is Paris." names nobody.
+    "I am X", "I'm X", "this is X speaking/here/calling/again", and a bare "this is X." (X ends
+    the clause, as on a phone call or a voice note) when "this is" opens the utterance. "I am/I'm
+    X" needs X tagged as a proper noun or PERSON when a parser is given ("I'm Tired" is an
+    adjective); a bare "this is X." needs X tagged PERSON or already known ("This is Paris.").
+``presented``
+    "this is X" that presents someone else ("This is Priya, my colleague", "he said this is
+    Tom"): a mention.
 ``address``
     the person spoken to: "Thanks, Priya", "Hi Sam", "Priya, can you ...", "..., Maria?".
 ``ner``
@@ -18,11 +20,12 @@ A name is taken from one of four kinds of evidence, and from nothing else:
     a whole word.
 
 Every candidate must have a proper-noun shape: 1-3 capitalised tokens that are not common words
-(ASR capitalises proper nouns and sentence starts, so a mis-heard common phrase such as "otto milk"
-is never a name), and it must not overlap a non-person entity of the recogniser (a place, a date, a
-number; for the weaker frames also a place or an organisation: "This is Paris."). A possessive ("This is Tom's desk") introduces nobody. Being spoken
-*about* ("she recommends Priya") never names the speaker: only ``intro`` hits do.
-Without a parser (``nlp`` None) only the shape rules apply and NER hits are absent.
+(ASR capitalises proper nouns and sentence starts, so a mis-heard common phrase such as "otto
+milk" is never a name). A candidate overlapping a date, time or number of the recogniser is not a
+name; for the weak frames (bare "this is X.", address, presenting) neither is one it tags a place
+or an organisation. A possessive ("This is Tom's desk") introduces nobody. Being spoken *about*
+("she recommends Priya") never names the speaker: only ``intro`` hits do. Without a parser
+(``nlp`` None) only the shape rules apply and there are no NER hits.
 """
 
 from __future__ import annotations

@@ -7,7 +7,8 @@ its old label in those texts. Rewriting every stored text on each naming costs a
 memory; instead the answer path swaps the labels of the few nodes it shows, using what the node
 recorded at ingest: ``attributes["speakers"]`` (``[{entity_id, label}]``, clips and summaries),
 ``attributes["faces"]`` aligned with ``attributes["people"]`` (clips), and for entity memories the
-entity's id, label and name. Only label positions change ("<label> said:", roster lists such as
+entity's id, label and name; plus the automatic labels a named entity had before its name
+("Voice 2", "An unidentified speaker (voice 2)"), which a summary's text may still hold. Only label positions change ("<label> said:", roster lists such as
 "People visible: ..." and the head of an entity memory); what people said is never edited.
 """
 
@@ -18,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from api_schemas import EntityKind, Kind
-from memory_core.building.entity_text import display_label
+from memory_core.building.entity_text import display_label, unnamed_voice, voice_number
 from memory_core.domain import Entity, MemoryNode
 
 _ROSTER = re.compile(r"(?P<head>\b(?:People visible|Speakers|People|Names):\s)(?P<items>[^.;]*)")
@@ -51,13 +52,26 @@ def current_labels(repo, tenant: str, nodes: Mapping[str, MemoryNode]) -> dict[s
     entity that no longer exists keeps its stored label."""
     cache: dict[str, Entity | None] = {}
 
-    def current(eid: str | None) -> str | None:
-        if not eid:
-            return None
-        if eid not in cache:
+    def entity(eid: str | None) -> Entity | None:
+        if eid and eid not in cache:
             cache[eid] = repo.get_entity(tenant, eid)
-        e = cache[eid]
+        return cache.get(eid) if eid else None
+
+    def current(eid: str | None) -> str | None:
+        e = entity(eid)
         return display_label(e) if e is not None else None
+
+    def unnamed(eid: str | None, mapping: dict[str, str]) -> None:
+        """Map the automatic labels the entity had before it was named ("Voice 2", "An unidentified
+        speaker (voice 2)", "Person 1") to its current name: a summary keeps one label per entity,
+        but its text may hold both."""
+        e = entity(eid)
+        if e is None or not e.name:
+            return
+        for auto in {e.attributes.get("auto_label"), e.label} - {None, "", e.name}:
+            mapping.setdefault(auto, e.name)
+            if e.kind is EntityKind.VOICE and voice_number(auto) is not None:
+                mapping.setdefault(unnamed_voice(voice_number(auto)), e.name)
 
     out: dict[str, MemoryNode] = {}
     for nid, node in nodes.items():
@@ -71,16 +85,19 @@ def current_labels(repo, tenant: str, nodes: Mapping[str, MemoryNode]) -> dict[s
                     mapping[rec["label"]] = now
                     rec = {**rec, "label": now}
             speakers.append(rec)
+            if isinstance(rec, dict):
+                unnamed(rec.get("entity_id"), mapping)
         people = list(attrs.get("people") or [])
         for i, fid in enumerate(attrs.get("faces") or []):
             now = current(fid) if i < len(people) else None
             if now and now != people[i]:
                 mapping[str(people[i])] = now
                 people[i] = now
+            unnamed(fid, mapping)
         text = relabel(node.text, mapping)
         if node.kind is Kind.ENTITY and attrs.get("entity_id"):
             text = _entity_head(text, attrs, current(attrs["entity_id"]))
-        if text == node.text and not mapping:
+        if text == node.text and speakers == list(attrs.get("speakers") or []) and people == list(attrs.get("people") or []):
             out[nid] = node
             continue
         if "speakers" in attrs:
