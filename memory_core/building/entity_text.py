@@ -47,9 +47,11 @@ def _when(dt) -> str:
 
 
 def _role(e: Entity) -> str:
-    """``"voice 2"`` for a voice with an automatic label, else ``"<kind word> <label>"``."""
-    number = voice_number(e.label) if e.kind is EntityKind.VOICE else None
-    return f"voice {number}" if number is not None else f"{_KIND_WORD[e.kind]} {e.label}"
+    """``"voice 2"`` for a voice, else ``"<kind word> <automatic label>"`` (``"face Person 1"``);
+    the automatic label survives a rename in ``attributes["auto_label"]``."""
+    label = e.attributes.get("auto_label") or e.label
+    number = voice_number(label) if e.kind is EntityKind.VOICE else None
+    return f"voice {number}" if number is not None else f"{_KIND_WORD[e.kind]} {label}"
 
 
 def entity_text(e: Entity, by_id: Mapping[str, Entity]) -> str:
@@ -103,3 +105,24 @@ def entity_nodes(ctx, entities: Iterable[Entity], by_id: Mapping[str, Entity]) -
             vector=vec,
         ))
     return nodes
+
+
+def refresh_entity_node(repo, vectors, embedder, tenant: str, e: Entity) -> MemoryNode | None:
+    """Re-write the stored entity memory of ``e`` (after a rename) in both stores: text from
+    :func:`entity_text` with the linked entities read from ``repo``, attributes ``name``/``label``,
+    and a new text vector from ``embedder``. Returns the node, or ``None`` when ``e`` has no entity
+    memory yet (it was never seen). Store and embedder errors propagate."""
+    node = repo.get_node(tenant, ids.node_id(tenant, e.source, Level.STORY.value, Kind.ENTITY.value, e.id))
+    if node is None:
+        return None
+    by_id = {e.id: e}
+    for other in dict.fromkeys([*e.linked_ids, *e.possible_duplicates]):
+        o = repo.get_entity(tenant, other)
+        if o is not None:
+            by_id[o.id] = o
+    node.text = entity_text(e, by_id)
+    node.attributes = {**node.attributes, "name": e.name, "label": e.label}
+    node.vector = embedder.embed([node.text])[0]
+    repo.upsert_nodes([node])
+    vectors.upsert([node])
+    return node

@@ -22,6 +22,7 @@ from memory_core.building.curation import rename_entity
 from memory_core.building.entities import EntityResolver
 from memory_core.building.hierarchy import HierarchyBuilder
 from memory_core.retrieval.speakers import current_labels, relabel
+from memory_core.stores.base import VectorFilter
 
 import building_support as bs
 
@@ -109,10 +110,16 @@ def test_renaming_an_entity_flows_into_the_next_answer(two_files):
     q = Question(text="Who said the gate code is four seven one nine?", now=bs.T0 + 3 * DAY)
     before = agent.ask(q, bs.TENANT)
     assert before.sufficient and before.answer.startswith("Tom"), before.answer
-    rename_entity(repo, bs.TENANT, res_a[0].speaker_ids[0], "Thomas Reed")
+    tom_id = res_a[0].speaker_ids[0]
+    rename_entity(repo, bs.TENANT, tom_id, "Thomas Reed", vectors, bs.embedder())
     after = agent.ask(q, bs.TENANT)
     assert after.answer.startswith("Thomas Reed"), after.answer
     assert "Tom said" not in after.answer and "Thomas Reed said:" in after.evidence[0].text
+    # the voice's own memory is re-written and re-embedded: a search for the new name finds it
+    (ent_node,) = [n for n in repo.list_nodes(bs.TENANT, source=bs.SOURCE, kind=Kind.ENTITY) if n.attributes["entity_id"] == tom_id]
+    assert ent_node.text.startswith("Thomas Reed (voice 1): heard in 3 clips") and ent_node.attributes["name"] == "Thomas Reed"
+    (top,) = vectors.search(bs.embedder().embed_query("Thomas Reed"), VectorFilter(tenant=bs.TENANT, kinds=[Kind.ENTITY]), limit=1)
+    assert top.id == ent_node.id
 
 
 # ---------------------------------------------------------------------- real voices, two files
