@@ -22,8 +22,19 @@ from memory_core.building.hierarchy import HierarchyBuilder
 from memory_core.building.semantic import SemanticBuilder
 from memory_core.domain import ClipPerception, ClipWindow, MediaFile
 from memory_core.logging import get_logger
+from memory_core.providers.base import ProviderError
 
 log = get_logger(__name__)
+
+
+def _nlp(rt):
+    """The ``nlp`` provider for names (NER), or None (disabled, or it failed to load: names then come
+    from self-introductions, address and known names only, and a warning says so)."""
+    try:
+        return rt.providers.nlp()
+    except ProviderError as exc:
+        log.warning("nlp provider unavailable: person names from rules only, no NER", error=str(exc)[:300])
+        return None
 
 
 class ClipProcessor:
@@ -48,7 +59,7 @@ class ClipProcessor:
             tenant=tenant, source=source, media=media, settings=s, embedder=rt.providers.text_embedder(),
             llm=rt.providers.llm(), provenance=dict(self.perceiver.provenance) if self.perceiver else {},
         )
-        self.resolver = EntityResolver(rt.repo, tenant, source, s)
+        self.resolver = EntityResolver(rt.repo, tenant, source, s, nlp=_nlp(rt))
         self.hierarchy = HierarchyBuilder(self.ctx)
         self.skipped: list[str] = []
         self.last_end_s = 0.0

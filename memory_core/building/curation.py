@@ -23,6 +23,7 @@ import numpy as np
 from sqlalchemy import delete
 
 from api_schemas import Kind
+from memory_core.building.entity_text import refresh_entity_node
 from memory_core.domain import Entity, MemoryNode
 from memory_core.ids import entity_id as make_entity_id
 from memory_core.logging import get_logger
@@ -52,8 +53,12 @@ def _get(repo, tenant: str, eid: str) -> Entity:
     return ent
 
 
-def rename_entity(repo, tenant: str, eid: str, name: str | None) -> Entity:
+def rename_entity(repo, tenant: str, eid: str, name: str | None, vectors=None, embedder=None) -> Entity:
     """Set an entity's ``name`` (and ``label`` when a name is given); ``None`` clears the name.
+
+    Answers show the new name at once (``retrieval/speakers.current_labels`` reads entity names
+    at answer time). With ``vectors`` and ``embedder`` the entity's own memory (its summary node)
+    is re-written and re-embedded too, so a search for the new name finds it.
 
     Raises:
         KeyError: when ``tenant`` has no such entity.
@@ -67,6 +72,8 @@ def rename_entity(repo, tenant: str, eid: str, name: str | None) -> Entity:
         ent.label = ent.attributes.get("auto_label", ent.label)
     ent.attributes = {**ent.attributes, "named_by": "person"}
     repo.upsert_entity(ent)
+    if vectors is not None and embedder is not None:
+        refresh_entity_node(repo, vectors, embedder, tenant, ent)
     return ent
 
 

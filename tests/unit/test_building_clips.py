@@ -35,12 +35,12 @@ def test_episodic_text_names_speakers_screen_text_people_and_colours():
 
     assert ep.kind is Kind.EPISODIC and vis.kind is Kind.VISUAL and ep.level is Level.CLIP
     assert "Alice Parker said: 'Hello, my name is Alice Parker.'" in ep.text
-    assert "Speaker 2 said: 'Nice to meet you.'" in ep.text
+    assert "An unidentified speaker (voice 2) said: 'Nice to meet you.'" in ep.text  # an unnamed voice, not "Speaker 2"
     assert "On screen: DELIVERY BAY 3 / GATE 7 OPEN." in ep.text  # duplicates (normalised) and junk dropped
     assert "People visible: Alice Parker." in ep.text  # the one face on screen during her introduction
     assert "Bright scene, mostly green." in ep.text or "Moderately lit scene, mostly green." in ep.text
     a = ep.attributes
-    assert [s["label"] for s in a["speakers"]] == ["Alice Parker", "Speaker 2"]
+    assert [s["label"] for s in a["speakers"]] == ["Alice Parker", "An unidentified speaker (voice 2)"]
     assert a["ocr"] == ["DELIVERY BAY 3", "GATE 7 OPEN"] and len(a["faces"]) == 1 and a["content"] is True
     assert a["transcript"] == "Hello, my name is Alice Parker. Nice to meet you."
     assert set(resolved.all_ids()) == set(ep.entity_ids)

@@ -139,7 +139,7 @@ def test_voices_join_at_084_and_near_misses_become_possible_duplicates():
     near_miss = say(3, bs.voice_like(centroid, rng, 0.82))  # between 0.80 and 0.84 of the centroid
     joins = say(4, bs.voice_like(r.entity(first).centroid, rng, 0.86))
     assert first == same == joins and len({first, other, near_miss}) == 3
-    assert [r.entity(i).label for i in (first, other, near_miss)] == ["Speaker 1", "Speaker 2", "Speaker 3"]
+    assert [r.entity(i).label for i in (first, other, near_miss)] == ["Voice 1", "Voice 2", "Voice 3"]
     assert r.entity(near_miss).possible_duplicates == [first] and r.entity(first).possible_duplicates == [near_miss]
     assert r.entity(other).possible_duplicates == []
 
@@ -148,7 +148,7 @@ def test_self_introduction_names_the_speaker_and_mentions_make_name_entities():
     rng = np.random.default_rng(14)
     v = bs.unit(rng, 256)
     c = bs.ctx()
-    r = EntityResolver(None, bs.TENANT, bs.SOURCE, c.settings)
+    r = EntityResolver(None, bs.TENANT, bs.SOURCE, c.settings, nlp=bs.nlp())  # "Bob" is a PERSON by NER
     res = resolve_all(r, c, [
         bs.perception(bs.window(0, 0.0), speech=[bs.seg(1, "Good morning everyone.", v)]),
         bs.perception(bs.window(1, 10.0), speech=[bs.seg(11, "By the way, my name is Alice Parker.", bs.voice_like(v, rng, 0.95))]),
@@ -267,7 +267,7 @@ def test_entity_nodes_are_searchable_memories():
     nodes = {n.attributes["entity_kind"]: n for n in r.entity_nodes(c)}
     voice = nodes["voice"]
     assert voice.kind is Kind.ENTITY and voice.level is Level.STORY and voice.parent_id is None
-    assert voice.text.startswith("Alice Parker (speaker Speaker 1, also face Person 1): heard in 1 clip between")
+    assert voice.text.startswith("Alice Parker (voice 1, also face Person 1): heard in 1 clip between")
     assert "said: 'Hello, my name is Alice Parker.'" in voice.text
     assert nodes["text"].text.startswith("On-screen text 'GATE 7 OPEN': shown in 1 clip")
     assert abs(float(np.linalg.norm(voice.vector)) - 1) < 1e-5 and voice.start == c.wall(1.0)

@@ -55,7 +55,8 @@ def get_entity(entity_id: EntityId, tenant: Tenant, ctx: Ctx,
 def rename_entity(entity_id: EntityId, body: EntityRename, tenant: Tenant, ctx: Ctx) -> EntityOut:
     """Name an entity (``null`` clears the name and restores its automatic label)."""
     try:
-        return entity_out(curation.rename_entity(ctx.rt.repo, tenant, entity_id, body.name))
+        rt = ctx.rt
+        return entity_out(curation.rename_entity(rt.repo, tenant, entity_id, body.name, rt.vectors, rt.providers.text_embedder()))
     except KeyError:
         raise not_found("entity") from None
 
