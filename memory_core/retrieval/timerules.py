@@ -257,7 +257,7 @@ def _rules(now_local: datetime) -> list[tuple[re.Pattern, callable]]:
                     r"|(?:last|previous)\s+(?=(?:minutes?|mins?|hours?|days?)\b))"
                     r"(?P<u>minutes?|mins?|hours?|days?|weeks?|months?)\b", I), r_rolling),
         (re.compile(r"\b(?P<which>this|last|previous)\s+(?P<u>week|month|year)\b", I), r_calendar),
-        (re.compile(r"\b(?:(?:at|over|during|on|for)\s+)?(?:the\s+|(?P<which>this|last|previous)\s+)weekend\b", I), r_weekend),
+        (re.compile(r"\b(?:(?:at|over|during|on)\s+)?(?:the\s+|(?P<which>this|last|previous)\s+)weekend\b", I), r_weekend),
         (re.compile(rf"\b(?:(?P<which>last|this|on|past)\s+)?(?P<wd>{_WD})(?:\s+(?P<pod>morning|afternoon|evening|night))?\b", I), r_weekday),
         (re.compile(r"\b(?P<y>\d{4})-(?P<mo>\d{1,2})-(?P<d>\d{1,2})\b"), r_iso),
         (re.compile(rf"\b(?:(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m1>{_MON})\.?|(?P<m2>{_MON})\.?\s+(?P<d2>\d{{1,2}})(?P<suffix2>st|nd|rd|th)?)\b(?:,?\s+(?P<y>\d{{4}})\b)?", I), r_named_date),
