@@ -274,14 +274,16 @@ def _scopes(text: str, now: datetime, tz: tzinfo, asks_plan: bool, past: bool) -
         # the day it was said (the search scope), else on or after today unless the question is past
         today_start = datetime.combine(local.date(), datetime.min.time(), tz).astimezone(UTC)
         ref = scope.start if scope is not None and scope.start is not None else None if past else today_start
-        weekday_target = any(p.recurring or (p.weekday and p.weekday[1] in ("on", "this")) for p in targets)
+        # a bare day name ("Thursday", "the weekend") recurs; "this Thursday" / "last weekend" do not move
+        weekday_target = any(p.recurring or (p.weekday and p.weekday[1] == "on") for p in targets)
         if plan_for is not None and ref is not None and weekday_target and plan_for.end is not None:
-            week = timedelta(days=7)
-            shifted = plan_for
-            while shifted.end <= ref:
-                shifted = replace(shifted, start=shifted.start + week if shifted.start else None, end=shifted.end + week)
-            if shifted is not plan_for:
-                plan_for = replace(shifted, label=plan_for.label + " (the coming one)")
+            # whole weeks to move it by so that it is the earliest occurrence ending after ref
+            # (an empty intersection stays as it is)
+            weeks = (ref - plan_for.end) // timedelta(days=7) + 1
+            if weeks != 0 and plan_for.start != plan_for.end:
+                shift = timedelta(days=7 * weeks)
+                plan_for = replace(plan_for, start=plan_for.start + shift if plan_for.start else None,
+                                   end=plan_for.end + shift, label=plan_for.label + f" (moved {weeks:+d} weeks)")
     return scope, plan_for
 
 

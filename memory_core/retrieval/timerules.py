@@ -188,7 +188,7 @@ def _rules(now_local: datetime) -> list[tuple[re.Pattern, callable]]:
             sat = week_of(today) + timedelta(days=5)
         elif which in ("last", "previous") and today.weekday() >= 5:
             sat -= timedelta(days=7)  # "last weekend" said during a weekend: the one before
-        return days(sat, sat + timedelta(days=2), recurring=which != "last" and which != "previous")
+        return days(sat, sat + timedelta(days=2), recurring=not which)  # only "the weekend" may mean a coming one
 
     def r_weekday(m):
         mode = (m.group("which") or "on").lower()

@@ -248,6 +248,9 @@ def test_plan_time_is_not_the_search_scope():
     assert (plan.scope.start, plan.scope.end) == (_t("2026-11-20T00:00"), _t("2026-11-21T00:00"))
     assert (plan.plan_for.start, plan.plan_for.end) == (_t("2026-11-26T00:00"), _t("2026-11-27T00:00"))
     assert "tomorrow" not in parse_question("what are we doing tomorrow", NOW).keywords
+    # said during the week of 9 November: the Friday after that, not the latest Friday
+    plan = parse_question("what did Tom say last week about the plan for Friday", NOW)
+    assert (plan.plan_for.start, plan.plan_for.end) == (_t("2026-11-13T00:00"), _t("2026-11-14T00:00"))
 
 
 @pytest.mark.parametrize(("text", "subs", "pick", "relation"), [
@@ -267,3 +270,14 @@ def test_count_scopes_across_days():
     assert parse_question("how many times this week did I water the plants", NOW).across_days
     assert parse_question("how many times did I walk the dog since Monday", NOW).across_days
     assert not parse_question("how many times did the doorbell ring this morning", NOW).across_days
+
+
+@pytest.mark.parametrize("text", [
+    "in 99999999999999999999 days", "what is planned for Friday 16 Nov 2001", "next week next month tomorrow",
+    "before 99 on Friday", "since Monday 25:99", "", "?", "may may may 3", "é" * 2000,
+])
+def test_odd_input_parses_without_error(text):
+    plan = parse_question(text, NOW)
+    assert plan.qtype in set(T)
+    for s in (plan.scope, plan.plan_for):
+        assert s is None or s.start is None or s.end is None or s.start <= s.end
