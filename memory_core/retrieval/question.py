@@ -247,10 +247,11 @@ def _scopes(text: str, now: datetime, tz: tzinfo, asks_plan: bool, past: bool) -
 
     In a plan question each time expression is either the plan's target or when it was said
     (:func:`~memory_core.retrieval.questionform.is_target_expression`); each side is resolved on the
-    question with the other side's expressions blanked out. A weekday target is the first such day
-    on or after the day the plan was said (the scope's start) or, without one and unless the
-    question is in the past tense, on or after today ("what is planned for Thursday" on a Saturday:
-    next Thursday).
+    question with the other side's expressions blanked out. A bare day-name target ("Thursday",
+    "the weekend") is its earliest occurrence that ends after the plan was said (the scope's start)
+    or, without one and unless the question is in the past tense, after today began ("what is
+    planned for Thursday" on a Saturday: next Thursday); "this Thursday", "last weekend" and dates
+    stay as :func:`parse_time_scope` resolves them.
     """
     if not asks_plan:
         return parse_time_scope(text, now, tz), None
