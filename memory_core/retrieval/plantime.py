@@ -42,11 +42,19 @@ def future_scope(text: str, now: datetime, tz: tzinfo = UTC) -> TimeScope | None
         tz: the user's time zone.
 
     Returns:
-        A :class:`TimeScope` ``[start, end)`` in aware UTC, or ``None`` when ``text`` has none.
+        A :class:`TimeScope` ``[start, end)`` in aware UTC, or ``None`` when ``text`` has none (or
+        names a day outside the calendar, e.g. "in 99999999999 days").
     """
     m = FUTURE_EXPRESSIONS.search(text)
     if m is None:
         return None
+    try:
+        return _resolve(m, now, tz)
+    except (OverflowError, ValueError):  # "in 99999999999 days": no representable date
+        return None
+
+
+def _resolve(m: re.Match, now: datetime, tz: tzinfo) -> TimeScope:
     local = (now.replace(tzinfo=tz) if now.tzinfo is None else now).astimezone(tz)
     today = local.date()
 

@@ -62,7 +62,9 @@ class QuestionPlan:
       yesterday evening", "what was the code before Friday"), the end of that time (aware UTC,
       ``min(scope.end, now)``): the answer is the latest state that began before it, which may have
       begun before the scope's start, so the search scope for it is ``(open, as_of)``. ``None`` for
-      events, for states asked as of now, and for ``who``/``when``/``how_many``/``order`` questions.
+      events, for states asked as of now, for ``who``/``when``/``how_many``/``order`` questions, for
+      existence questions ("was there anyone in the house last week") and for yes/no questions over
+      more than a day ("was the door open last week": at any time in it, not at its end).
     - ``asks_plan``: it asks about a plan or schedule ("what is planned for Thursday", "when is the
       meeting moved to") rather than a fact that happened; ``plan_for`` is the time the plan is for
       (a :class:`TimeScope`, possibly in the future: "tomorrow", "next week", the coming
@@ -138,6 +140,15 @@ _ONSCREEN_NOISE = {"written", "writing", "displayed", "display", "shown", "show"
                    "sign", "signs", "signage", "caption", "captions", "captioned", "banner", "placard",
                    "label", "labelled", "labeled", "onscreen", "screen"}
 _LAST = re.compile(r"\b(?:last|most\s+recent(?:ly)?|latest)\b", re.I)
+# "was there anyone ...", "was anything ...": existence at any time in the scope, not a state at its end
+_EXISTENTIAL = re.compile(r"\b(?:there|anyone|anybody|anything|someone|somebody|something)\b", re.I)
+# polite openers that hide the question word: "tell me when ...", "any idea where ..."
+_OPENER = re.compile(
+    r"^\s*(?:(?:please|hey|ok|okay|so)\b[\s,]*)*(?:(?:can|could|would)\s+you\s+)?(?:please\s+)?"
+    r"(?:tell\s+me|remind\s+me(?:\s+of)?|show\s+me|let\s+me\s+know|find\s+out|check|do\s+you\s+(?:know|remember)|"
+    r"any\s+idea|(?:i\s+)?wonder|i\s+(?:need|want)\s+to\s+know)\s*,?\s+(?=(?:when|where|who|whom|whose|what|which|how|if|whether)\b)",
+    re.I,
+)
 _QUOTED = re.compile(r"\"([^\"]+)\"|“([^”]+)”|(?<!\w)'([^']+)'(?!\w)")
 _CAP_TOKEN = re.compile(r"[A-Z][A-Za-z0-9'-]*|\d+[A-Za-z]?")
 
@@ -236,10 +247,11 @@ def _scopes(text: str, now: datetime, tz: tzinfo, asks_plan: bool, past: bool) -
 
     In a plan question each time expression is either the plan's target or when it was said
     (:func:`~memory_core.retrieval.questionform.is_target_expression`); each side is resolved on the
-    question with the other side's expressions blanked out. A weekday target is the first such day
-    on or after the day the plan was said (the scope's start) or, without one and unless the
-    question is in the past tense, on or after today ("what is planned for Thursday" on a Saturday:
-    next Thursday).
+    question with the other side's expressions blanked out. A bare day-name target ("Thursday",
+    "the weekend") is its earliest occurrence that ends after the plan was said (the scope's start)
+    or, without one and unless the question is in the past tense, after today began ("what is
+    planned for Thursday" on a Saturday: next Thursday); "this Thursday", "last weekend" and dates
+    stay as :func:`parse_time_scope` resolves them.
     """
     if not asks_plan:
         return parse_time_scope(text, now, tz), None
@@ -263,14 +275,16 @@ def _scopes(text: str, now: datetime, tz: tzinfo, asks_plan: bool, past: bool) -
         # the day it was said (the search scope), else on or after today unless the question is past
         today_start = datetime.combine(local.date(), datetime.min.time(), tz).astimezone(UTC)
         ref = scope.start if scope is not None and scope.start is not None else None if past else today_start
-        weekday_target = any(p.kind in ("weekday", "days") and p.weekday and p.weekday[1] in ("on", "this") for p in targets)
+        # a bare day name ("Thursday", "the weekend") recurs; "this Thursday" / "last weekend" do not move
+        weekday_target = any(p.recurring or (p.weekday and p.weekday[1] == "on") for p in targets)
         if plan_for is not None and ref is not None and weekday_target and plan_for.end is not None:
-            week = timedelta(days=7)
-            shifted = plan_for
-            while shifted.end <= ref:
-                shifted = replace(shifted, start=shifted.start + week if shifted.start else None, end=shifted.end + week)
-            if shifted is not plan_for:
-                plan_for = replace(shifted, label=plan_for.label + " (the coming one)")
+            # whole weeks to move it by so that it is the earliest occurrence ending after ref
+            # (an empty intersection stays as it is)
+            weeks = (ref - plan_for.end) // timedelta(days=7) + 1
+            if weeks != 0 and plan_for.start != plan_for.end:
+                shift = timedelta(days=7 * weeks)
+                plan_for = replace(plan_for, start=plan_for.start + shift if plan_for.start else None,
+                                   end=plan_for.end + shift, label=plan_for.label + f" (moved {weeks:+d} weeks)")
     return scope, plan_for
 
 
@@ -308,11 +322,12 @@ def parse_question(
     state = form.is_state(content)
     now_utc = (now if now.tzinfo else now.replace(tzinfo=tz)).astimezone(UTC)
     past_time = scope is not None and scope.end is not None and scope.end <= now_utc
+    asked = _OPENER.sub("", content)  # the question word leads after a polite opener
     if sub_queries:
         qtype = QuestionType.ORDER
     elif _HOW_MANY.search(content):
         qtype = QuestionType.HOW_MANY
-    elif _WHEN.search(content):
+    elif _WHEN.search(asked):
         qtype = QuestionType.WHEN
     elif _WHO.search(content):
         qtype = QuestionType.WHO
@@ -335,6 +350,8 @@ def parse_question(
         keywords = [k for k in keywords if k not in _ONSCREEN_NOISE] + ["screen"]
     as_of = None
     if (state and tense == "past" and scope is not None and scope.end is not None and not asks_plan
+            and (not yes_no or scope.start is None or scope.end - scope.start <= timedelta(days=1))
+            and not _EXISTENTIAL.search(content)
             and qtype in (QuestionType.WHERE, QuestionType.WHAT, QuestionType.CURRENT_STATE)):
         as_of = min(scope.end, now_utc)
     return QuestionPlan(

@@ -12,6 +12,8 @@ Conventions (chosen, and relied on by the tests):
   a Monday). ``last Monday``: the most recent Monday strictly before today. ``this Monday``: the
   Monday of the current ISO week. A weekday next to ``this week`` / ``last week`` is that day of
   that week.
+- ``the weekend`` / ``at the weekend``: the latest Saturday-Sunday that has begun; ``this weekend``
+  the one of the current ISO week; ``last weekend`` the latest completed one.
 - Dates without a year (``November 16``, ``16 Nov``, ``Nov 16th``): the most recent such date up to
   and including today.
 - Parts of day: morning 05:00-12:00, afternoon 12:00-17:00, evening 17:00-21:00, night and

@@ -59,6 +59,7 @@ class Piece:
     week: bool = False  # a 7-day ISO week range
     mod: str | None = None
     extra: list[tuple[int, int]] = field(default_factory=list)
+    recurring: bool = False  # a day name that recurs ("the weekend"): a plan may mean the coming one
 
 
 def _num(text: str) -> int:
@@ -180,6 +181,15 @@ def _rules(now_local: datetime) -> list[tuple[re.Pattern, callable]]:
         y = today.year - (which in ("last", "previous"))
         return days(date(y, 1, 1), date(y + 1, 1, 1))
 
+    def r_weekend(m):
+        which = (m.group("which") or "").lower()
+        sat = today - timedelta(days=(today.weekday() - 5) % 7)  # the latest Saturday up to today
+        if which == "this":
+            sat = week_of(today) + timedelta(days=5)
+        elif which in ("last", "previous") and today.weekday() >= 5:
+            sat -= timedelta(days=7)  # "last weekend" said during a weekend: the one before
+        return days(sat, sat + timedelta(days=2), recurring=not which)  # only "the weekend" may mean a coming one
+
     def r_weekday(m):
         mode = (m.group("which") or "on").lower()
         return {"kind": "weekday", "weekday": (WEEKDAYS.index(m.group("wd").lower()), mode),
@@ -247,6 +257,7 @@ def _rules(now_local: datetime) -> list[tuple[re.Pattern, callable]]:
                     r"|(?:last|previous)\s+(?=(?:minutes?|mins?|hours?|days?)\b))"
                     r"(?P<u>minutes?|mins?|hours?|days?|weeks?|months?)\b", I), r_rolling),
         (re.compile(r"\b(?P<which>this|last|previous)\s+(?P<u>week|month|year)\b", I), r_calendar),
+        (re.compile(r"\b(?:(?:at|over|during|on)\s+)?(?:the\s+|(?P<which>this|last|previous)\s+)weekend\b", I), r_weekend),
         (re.compile(rf"\b(?:(?P<which>last|this|on|past)\s+)?(?P<wd>{_WD})(?:\s+(?P<pod>morning|afternoon|evening|night))?\b", I), r_weekday),
         (re.compile(r"\b(?P<y>\d{4})-(?P<mo>\d{1,2})-(?P<d>\d{1,2})\b"), r_iso),
         (re.compile(rf"\b(?:(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m1>{_MON})\.?|(?P<m2>{_MON})\.?\s+(?P<d2>\d{{1,2}})(?P<suffix2>st|nd|rd|th)?)\b(?:,?\s+(?P<y>\d{{4}})\b)?", I), r_named_date),

@@ -75,3 +75,15 @@ def test_load_bert_encoder_declines_other_folders(tmp_path):
                                                        {"type": "sentence_transformers.models.Pooling", "path": "1_Pooling"}]))
     (tmp_path / "config.json").write_text(json.dumps({"model_type": "xlm-roberta", "hidden_act": "gelu"}))
     assert load_bert_encoder(tmp_path) is None  # not a BERT
+
+
+def test_fast_migration_check_agrees_with_alembic(tmp_path):
+    from memory_core.stores.relational.engine import make_engine
+    from memory_core.stores.relational.migrate import _scanned_head, _stored_revision, head_revision, migrate
+
+    assert _scanned_head() == head_revision()
+    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    assert _stored_revision(engine) is None  # no alembic_version table yet
+    assert migrate(engine) == head_revision()
+    assert _stored_revision(engine) == head_revision()
+    engine.dispose()

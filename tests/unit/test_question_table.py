@@ -45,6 +45,7 @@ TABLE = [
     ("What did we buy at the market in October?", T.WHAT, "2026-10-01T00:00", "2026-11-01T00:00"),
     ("what did the plumber fix this week", T.WHAT, "2026-11-16T00:00", "2026-11-23T00:00"),
     ("What did I cook for the guests tonight", T.WHAT, "2026-11-21T18:00", "2026-11-22T00:00"),
+    ("what did we get up to last weekend", T.WHAT, "2026-11-14T00:00", "2026-11-16T00:00"),
     ("What was the name of the cafe Tom recommended?", T.WHAT, NO_SCOPE, None),
     # --- when
     ("When did the parcel arrive?", T.WHEN, NO_SCOPE, None),
@@ -56,6 +57,8 @@ TABLE = [
     ("How long ago did I charge the car?", T.WHEN, NO_SCOPE, None),
     ("When did someone ring the doorbell since 8am?", T.WHEN, "2026-11-21T08:00", "2026-11-21T10:00"),
     ("so when did mum call", T.WHEN, NO_SCOPE, None),
+    ("tell me when the gas meter was read", T.WHEN, NO_SCOPE, None),
+    ("do you know when Tom got back on Tuesday", T.WHEN, "2026-11-17T00:00", "2026-11-18T00:00"),
     ("What date did we put the tree up?", T.WHEN, NO_SCOPE, None),
     # --- who
     ("Who came by this morning?", T.WHO, "2026-11-21T05:00", "2026-11-21T12:00"),
@@ -223,6 +226,10 @@ FORMS = [
     ("what did we plan on Monday?", "past", False, None, True, None),  # Monday is when it was said
     ("What colour was the van that came yesterday?", "past", False, None, False, None),  # the time is the van's
     ("Did Will call on Friday?", "past", False, None, False, None),  # Will is a name here
+    ("what was the wifi password last week", "past", True, "2026-11-16T00:00", False, None),
+    ("was the shed locked last week", "past", True, None, False, None),  # at any time in the week
+    ("was there anyone in the house while we were away yesterday", "past", True, None, False, None),  # existence
+    ("what is the plan for the weekend", "present", True, None, True, ("2026-11-21T00:00", "2026-11-23T00:00")),
 ]
 
 
@@ -241,6 +248,9 @@ def test_plan_time_is_not_the_search_scope():
     assert (plan.scope.start, plan.scope.end) == (_t("2026-11-20T00:00"), _t("2026-11-21T00:00"))
     assert (plan.plan_for.start, plan.plan_for.end) == (_t("2026-11-26T00:00"), _t("2026-11-27T00:00"))
     assert "tomorrow" not in parse_question("what are we doing tomorrow", NOW).keywords
+    # said during the week of 9 November: the Friday after that, not the latest Friday
+    plan = parse_question("what did Tom say last week about the plan for Friday", NOW)
+    assert (plan.plan_for.start, plan.plan_for.end) == (_t("2026-11-13T00:00"), _t("2026-11-14T00:00"))
 
 
 @pytest.mark.parametrize(("text", "subs", "pick", "relation"), [
@@ -260,3 +270,14 @@ def test_count_scopes_across_days():
     assert parse_question("how many times this week did I water the plants", NOW).across_days
     assert parse_question("how many times did I walk the dog since Monday", NOW).across_days
     assert not parse_question("how many times did the doorbell ring this morning", NOW).across_days
+
+
+@pytest.mark.parametrize("text", [
+    "in 99999999999999999999 days", "what is planned for Friday 16 Nov 2001", "next week next month tomorrow",
+    "before 99 on Friday", "since Monday 25:99", "", "?", "may may may 3", "é" * 2000,
+])
+def test_odd_input_parses_without_error(text):
+    plan = parse_question(text, NOW)
+    assert plan.qtype in set(T)
+    for s in (plan.scope, plan.plan_for):
+        assert s is None or s.start is None or s.end is None or s.start <= s.end
