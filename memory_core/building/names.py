@@ -38,14 +38,11 @@ from typing import Any
 _TOKEN = r"[A-Z][a-z]+(?:-[A-Z]?[a-z]+|['\u2019][A-Z][a-z]+)?"
 _NAME = rf"{_TOKEN}(?:[ \t]+{_TOKEN}){{0,2}}"
 _POSSESSIVE = re.compile(r"['\u2019]s\b")
-_PRESENTING = re.compile(r"\s*,?\s*(?i:my|our|his|her|their|the|a|an|who|and|with|from)\b")
-_OPENERS = re.compile(r"(?i:^|.*[.!?,;:]\s*|.*\b(?:hi|hey|hello|okay|ok|so|well|yeah|yes|right|morning|evening|again)\s*,?\s*)$", re.S)
-
-
-def _opens_utterance(text: str, at: int) -> bool:
-    """``text[at:]`` starts an utterance: nothing before it, or a clause boundary or a greeting."""
-    return bool(_OPENERS.match(text[max(0, at - 80):at]))
 _CLAUSE_END = r"(?=\s*(?:[,.!?;:]|$))"
+# after "this is X": words that present someone else ("..., my colleague", "..., who runs the
+# bakery", "..., and she ..."); "This is Tom, your neighbour" / "..., and I'm calling" stay intros
+_PRESENTING = re.compile(r"\s*,?\s*(?i:(?:my|our|his|her|their|the|a|an|who|with|from)\b|and\s+(?:she|he|they|her|his|their)\b)")
+_OPENERS = re.compile(r"(?i:^|.*[.!?,;:]\s*|.*\b(?:hi|hey|hello|okay|ok|so|well|yeah|yes|right|morning|evening|again)\s*,?\s*)$", re.S)
 
 # (pattern, strength): "strong" frames need only the shape; "propn" frames need a proper-noun tag
 # when a parser is given; "this_is" needs PERSON / known / a cue after the name.
@@ -146,6 +143,11 @@ def clean_name(raw: str, strip_leading: bool = False) -> tuple[int, str] | None:
 def name_key(name: str) -> str:
     """Normalised key of a name (case and spaces): the id key of NAME entities."""
     return " ".join(name.casefold().split())
+
+
+def _opens_utterance(text: str, at: int) -> bool:
+    """``text[at:]`` starts an utterance: nothing before it, or a clause boundary or a greeting."""
+    return bool(_OPENERS.match(text[max(0, at - 80):at]))
 
 
 class _Parse:

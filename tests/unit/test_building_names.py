@@ -26,6 +26,7 @@ def hits(text, known=(), nlp=True):
     ("Hi, I'm Priya.", [("Priya", "intro")]),
     ("I am Bob Stone. The red truck arrived at bay three.", [("Bob Stone", "intro")]),
     ("This is Tom. The code changed again.", [("Tom", "intro")]),
+    ("Hi, this is Anika, and I'm calling about the parcel.", [("Anika", "intro")]),
     ("Hey, this is Marcus speaking, I am at the depot.", [("Marcus", "intro")]),
     ("You can call me Jun.", [("Jun", "intro")]),
     # address: the person spoken to (a mention, never the speaker)

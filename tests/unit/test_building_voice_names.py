@@ -20,6 +20,7 @@ from api_schemas import EntityKind, Kind, Question
 from memory_core.building.clips import build_clip_nodes, clip_node_id
 from memory_core.building.curation import rename_entity
 from memory_core.building.entities import EntityResolver
+from memory_core.building.entity_text import display_label
 from memory_core.building.hierarchy import HierarchyBuilder
 from memory_core.retrieval.speakers import current_labels, relabel
 from memory_core.stores.base import VectorFilter
@@ -76,6 +77,20 @@ def test_an_introduction_names_the_voice_in_later_clips_and_other_files(two_file
     ep_b = next(n for n in nodes_b if n.kind is Kind.EPISODIC and n.level.value == "clip")
     assert ep_b.text.startswith("Tom said: 'The plants on the balcony need water.'")
     assert "An unidentified speaker (voice 2) said: 'Okay.'" in ep_b.text  # not "Speaker 2"
+    other_node = next(n for n in nodes_b if n.kind is Kind.ENTITY and n.attributes["entity_id"] == other_id)
+    assert other_node.text.startswith("An unidentified speaker (voice 2): heard in 2 clips between")
+
+
+def test_clearing_a_name_gives_back_the_unidentified_wording(two_files):
+    repo, (_, res_a, nodes_a), _ = two_files
+    tom_id = res_a[0].speaker_ids[0]
+    assert display_label(rename_entity(repo, bs.TENANT, tom_id, "Thomas")) == "Thomas"
+    cleared = rename_entity(repo, bs.TENANT, tom_id, None)
+    assert cleared.label == "Voice 1" and display_label(cleared) == "An unidentified speaker (voice 1)"
+    second = next(n for n in nodes_a if n.level.value == "clip" and n.kind is Kind.EPISODIC and n.attributes["clip_index"] == 1)
+    assert second.text.startswith("Tom said: 'This is Tom.")  # written when the voice was Tom
+    shown = current_labels(repo, bs.TENANT, {second.id: second})[second.id]
+    assert shown.text.startswith("An unidentified speaker (voice 1) said: 'This is Tom.")
 
 
 def test_memories_written_before_the_introduction_show_the_name_at_answer_time(two_files):
