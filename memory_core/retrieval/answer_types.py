@@ -89,7 +89,7 @@ _RULES: list[tuple[AnswerType, re.Pattern]] = [
         rf"\bwhere\b|\b(?:what|which)\s+(?:\w+\s+)?(?:{_PLACE_NOUNS})\b|\bin\s+what\s+(?:{_PLACE_NOUNS})\b")),
     (AnswerType.PERSON, re.compile(
         rf"^\s*(?:and\s+|so\s+|but\s+)?(?:who(?:m|se|'s)?|(?:by|to|with|for|from)\s+whom)\b|\bwhich\s+(?:\w+\s+)?(?:{_PERSON_NOUNS})s?\b|\bby\s+whom\b|"
-        r"\bwhat\s+(?:is|was|'s)\s+(?:his|her|their|the\s+\w+(?:'s)?)\s+name\b|\bwhat(?:'s|\s+is|\s+was)\s+(?:his|her|their)\s+name\b|"
+        r"\bwhat(?:'s|\s+is|\s+was)\s+(?:his|her|their|(?:the|my|our|your)\s+(?:[\w-]+\s+){0,2}[\w-]+'s)\s+name\b|"
         rf"\bname\s+of\s+the\s+(?:{_PERSON_NOUNS})\b")),
     (AnswerType.LIST, re.compile(
         r"\blist\b|\ball\s+the\b|\beverything\b|\b(?:which|what)\s+(?:things|items|ones|products|groceries|dishes|"
@@ -97,6 +97,7 @@ _RULES: list[tuple[AnswerType, re.Pattern]] = [
     (AnswerType.YES_NO, re.compile(rf"^\s*(?:and\s+|so\s+|but\s+)?{_AUX}\b(?![^?]*\bor\b)")),
     (AnswerType.OBJECT, re.compile(
         r"\b(?:what|which)\s+(?:kind|sort|type|colou?r|brand|make|model|flavou?r|size)\s+of\b|"
+        r"\b(?:what|which)\s+(?:colou?r|brand|flavou?r|shape)\b|"
         r"\bwhich\s+(?:thing|item|book|dish|meal|food|drink|film|movie|song|game|car|bike|present|gift|tool|one)\b|"
         rf"^\s*(?:and\s+|so\s+)?what\s+(?:did|does|do|will|would|can|could|should|has|have|had)\s+(?!.*\b(?:{_TALK_VERBS})\b)")),
 ]

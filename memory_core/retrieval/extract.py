@@ -423,10 +423,10 @@ def _objects(doc, qdoc, i: int, with_conj: bool) -> list[_Cand]:
                 continue
             chunk = _chunk(c)
             end = chunk.end_char
-            if with_conj:
-                for conj in c.conjuncts:
-                    if conj.i > c.i:
-                        end = max(end, _chunk(conj).end_char)
+            if with_conj:  # "a bike and a helmet"; "the tent, a stove and two bags" (parsed as appos + conj)
+                for g in c.rights:
+                    if g.dep_ in ("conj", "appos"):
+                        end = max(end, g.right_edge.idx + len(g.right_edge))
             out.append(_Cand(i, chunk.start_char, end, doc.text[chunk.start_char:end], 1.0))
     return out
 
