@@ -49,6 +49,7 @@ ORDINAL_RELATIVE = 0.85  # "first/last" and "most recent" pick among evidence wi
 CLIP_PREFERENCE = 0.05  # a clip within this of the best scene is preferred (its time is precise)
 MAX_EVIDENCE = 50
 NEIGHBOUR_S = 60.0  # evidence within this many seconds of the primary (same source) is read for the answer span
+NEIGHBOUR_WEIGHT, ADJACENT_WEIGHT = 0.9, 0.85  # weights of neighbouring evidence and of the adjacent clips' text
 _NOT_EXTRACTED = (AnswerType.COUNT, AnswerType.BEFORE_AFTER, AnswerType.DESCRIPTION)
 _COUNT_PREFIX = re.compile(r"^\s*how\s+(?:many\s+times|often|frequently)\s+(?:did|does|do|was|were|has|have|is|are|had)?\s*", re.I)
 
@@ -238,9 +239,11 @@ class RetrievalAgent:
 
         Reads the primary evidence (``items[0]``, weight 1.0), the other clips/scenes of the same
         source within :data:`NEIGHBOUR_S` of it (0.9) and, except for current-state questions (whose
-        answer must be the latest state), the primary clip's scene (0.85: a sentence cut at a clip
-        boundary). Count, order and generic questions keep their own answers; a how-many question
-        is read for a stated quantity ("we unloaded forty boxes") only when its type is a number.
+        answer must be the latest state), the primary clip with the clips just before and after it
+        inside the scope (0.85: a sentence cut at a clip boundary). An entity memory as primary
+        gives nothing (its text is a timeline). Count, order and generic questions keep their own
+        answers; a how-many question is read for a stated quantity ("we unloaded forty boxes") only
+        when its type is a number.
         """
         if (atype in _NOT_EXTRACTED and not (atype is AnswerType.DESCRIPTION and plan.onscreen)) \
                 or plan.generic or plan.qtype is QuestionType.ORDER:
@@ -248,6 +251,8 @@ class RetrievalAgent:
         if plan.qtype is QuestionType.HOW_MANY and atype is not AnswerType.NUMBER:
             return None
         primary = items[0]
+        if primary.kind is Kind.ENTITY:
+            return None  # a person's timeline (labels, counts, times) is not a sentence to extract from
 
         def text_of(s: Scored) -> str:
             node = nodes.get(s.id)
@@ -259,11 +264,17 @@ class RetrievalAgent:
                     and (s.start - primary.end).total_seconds() <= NEIGHBOUR_S
                     and (primary.start - s.end).total_seconds() <= NEIGHBOUR_S)
             if near:
-                texts.append((k, text_of(s), 0.9))
-        if plan.qtype is not QuestionType.CURRENT_STATE and primary.level is Level.CLIP and primary.parent_id:
-            parent = self.repo.get_node(ctx.tenant, primary.parent_id)
-            if parent is not None and parent.text:
-                texts.append((0, parent.text, 0.85))
+                texts.append((k, text_of(s), NEIGHBOUR_WEIGHT))
+        if plan.qtype is not QuestionType.CURRENT_STATE and primary.level is Level.CLIP:
+            # the clips just before and after the primary, read as one text with it, so a sentence
+            # cut at a clip boundary ("The red truck" | "arrived at bay 3") is read whole
+            lo, hi = primary.start - timedelta(milliseconds=1), primary.end + timedelta(milliseconds=1)
+            if ctx.end is not None:
+                hi = min(hi, ctx.end)
+            around = self.repo.list_nodes(ctx.tenant, source=primary.source, level=Level.CLIP, kind=Kind.EPISODIC,
+                                          start=lo, end=hi, limit=5)
+            if len(around) > 1:
+                texts.append((0, " ".join(n.text for n in sorted(around, key=lambda n: n.start)), ADJACENT_WEIGHT))
         names = [e.name for e in self._entities(ctx.tenant, ctx.sources) if e.name and e.kind is not EntityKind.TEXT]
         return extract(plan.text, plan.keywords, atype, texts, nlp=self._nlp_provider(),
                        names=list(dict.fromkeys(names)), onscreen=plan.onscreen)

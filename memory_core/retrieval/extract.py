@@ -17,7 +17,7 @@ answer type -> typed candidate spans -> ranking by question-sentence alignment):
    shares no content word with the question (nor its context) yields nothing.
 
 spaCy is optional (``nlp=None``): numbers, money, times and dates still come from patterns; place,
-person, object and list need it and return None without it.
+person, object, list and yes/no need it and return None without it.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ MAX_UNITS = 40  # sentences parsed per question (spaCy ~8.5 ms each on 2 threads
 CONTEXT_SHARE = 0.5  # weight of the context sentence's alignment
 PROXIMITY = 0.2  # bonus for a span next to an aligned word, divided by (1 + word distance)
 _LABEL = re.compile(r"^(?:[A-Z][a-z]+(?:\s[a-z]+){0,3})\s\([^()]{0,80}\):\s+")
-_SAID = re.compile(r"^(?P<who>[^.:]{1,60}?) said:\s*['‘\"“](?P<words>.*)['’\"”]\.?$", re.S)
+_TURN = re.compile(r"(?P<who>[A-Z][^.:;!?'‘’\"]{0,59}?) said:\s*['‘](?P<words>.*?)['’](?=\s+[A-Z\"'‘“]|\s*$)", re.S)
 _INNER = re.compile(r"(?<=[.!?])\s+(?=[A-Za-z0-9\"'“])")
 _ROSTER = re.compile(r"^(?:Speakers|People(?: visible)?|Names):\s", re.I)
 _UNKNOWN_SPEAKERS = {"someone", "somebody", "unknown", "speaker"}
@@ -92,27 +92,47 @@ def strip_label(text: str) -> str:
 
 
 def units_of(text: str, item: int = 0) -> list[Unit]:
-    """Cut one evidence text into :class:`Unit` sentences (rosters such as "People visible: ..." dropped)."""
+    """Cut one evidence text into :class:`Unit` sentences (rosters such as "People visible: ..." dropped).
+
+    Speech turns (``<speaker> said: '...'``) are found first, so a turn cut at a clip boundary
+    ("The red truck" with no full stop) still parses; when the same speaker's next turn follows
+    such a cut, the two halves are joined into one sentence. The lines of one "On screen:"
+    sentence stay together (one screen)."""
     out: list[Unit] = []
     last: dict[str | None, str] = {}
-    for part in split_sentences(strip_label(text)):
+    text = strip_label(text)
+    pos = 0
+    said = -1  # index in ``out`` of the last speech unit
+    for m in _TURN.finditer(text):
+        _plain(text[pos:m.start()], item, out, last)
+        pos = m.end()
+        who = m.group("who").strip()
+        for k, s in enumerate(x.strip() for x in _INNER.split(m.group("words").strip())):
+            if not s:
+                continue
+            prev = out[said] if said >= 0 else None
+            if k == 0 and prev is not None and prev.speaker == who and prev.text[-1:] not in ".!?":
+                out[said] = Unit(f"{prev.text} {s}", who, False, item, prev.context)  # one sentence cut in two
+            else:
+                out.append(Unit(s, who, False, item, last.get(who, "")))
+                said = len(out) - 1
+            last[who] = out[said].text
+    _plain(text[pos:], item, out, last)
+    return out
+
+
+def _plain(text: str, item: int, out: list[Unit], last: dict) -> None:
+    """Units of text outside speech turns: on-screen text, captions, descriptions."""
+    for part in split_sentences(text):
         if _ROSTER.match(part):
             continue
-        m = _SAID.match(part)
-        if m:
-            who = m.group("who").strip()
-            for s in (x.strip() for x in _INNER.split(m.group("words").strip())):
-                if s:
-                    out.append(Unit(s, who, False, item, last.get(who, "")))
-                    last[who] = s
-        elif part.lower().startswith("on screen:"):
-            for line in part[len("on screen:"):].strip().rstrip(".").split(" / "):
-                if line.strip():
-                    out.append(Unit(line.strip(), None, True, item))
+        if part.lower().startswith("on screen:"):
+            shown = part[len("on screen:"):].strip().rstrip(".").strip()
+            if shown:
+                out.append(Unit(shown, None, True, item))
         else:
             out.append(Unit(strip_label(part), None, False, item, last.get(None, "")))
             last[None] = out[-1].text
-    return out
 
 
 def _stems(text: str) -> set[str]:
@@ -165,7 +185,7 @@ def extract(
     """
     if atype in (AnswerType.COUNT, AnswerType.BEFORE_AFTER) or (atype is AnswerType.DESCRIPTION and not onscreen):
         return None
-    if atype in (AnswerType.PLACE, AnswerType.PERSON, AnswerType.OBJECT, AnswerType.LIST) and nlp is None:
+    if atype in (AnswerType.PLACE, AnswerType.PERSON, AnswerType.OBJECT, AnswerType.LIST, AnswerType.YES_NO) and nlp is None:
         return None
     units: list[Unit] = []
     weights: list[float] = []
@@ -187,7 +207,7 @@ def extract(
     docs = nlp.docs([u.text for u in units]) if nlp is not None else [None] * len(units)
     qdoc = nlp.doc(question) if nlp is not None else None
     if atype is AnswerType.YES_NO:
-        return _yes_no(question, q, units, weights, align)
+        return _yes_no(qdoc, q, units, docs, weights, align)
     if atype is AnswerType.DESCRIPTION:  # on-screen text asked for: the text itself
         shown = [k for k, u in enumerate(units) if u.onscreen and align[k] > 0]
         if not shown:
@@ -259,17 +279,12 @@ def _candidates(atype: AnswerType, u: Unit, doc, qdoc, units, docs, i: int, name
         out += [_Cand(i, e.start_char, e.end_char, e.text, 0.9) for e in _ents(doc, {"MONEY"})
                 if not _overlaps((e.start_char, e.end_char), [(s.start, s.end) for s in found])]
         return out
-    if atype is AnswerType.TIME:
-        found = sp.clock_times(t) + sp.weekdays(t)
+    if atype in (AnswerType.TIME, AnswerType.DATE):
+        found = sp.clock_times(t) + sp.weekdays(t) if atype is AnswerType.TIME else sp.dates(t)
         out = [_Cand(i, s.start, s.end, s.value) for s in found]
-        out += [_Cand(i, e.start_char, e.end_char, e.text, 0.9) for e in _ents(doc, {"TIME", "DATE"})
-                if not sp.RELATIVE.match(e.text.strip()) and not _overlaps((e.start_char, e.end_char), [(s.start, s.end) for s in found])]
-        return out
-    if atype is AnswerType.DATE:
-        found = sp.dates(t)
-        out = [_Cand(i, s.start, s.end, s.value) for s in found]
-        out += [_Cand(i, e.start_char, e.end_char, e.text, 0.9) for e in _ents(doc, {"DATE"})
-                if not sp.RELATIVE.match(e.text.strip()) and not _overlaps((e.start_char, e.end_char), [(s.start, s.end) for s in found])]
+        labels = {"TIME", "DATE"} if atype is AnswerType.TIME else {"DATE"}
+        out += [_Cand(i, e.start_char, e.end_char, e.text, 0.9) for e in _ents(doc, labels)
+                if _is_moment(e) and not _overlaps((e.start_char, e.end_char), [(s.start, s.end) for s in found])]
         return out
     if doc is None:
         return []
@@ -278,6 +293,15 @@ def _candidates(atype: AnswerType, u: Unit, doc, qdoc, units, docs, i: int, name
     if atype is AnswerType.PERSON:
         return _persons(u, doc, qdoc, units, docs, i, names)
     return _objects(doc, qdoc, i, with_conj=True)
+
+
+def _is_moment(ent) -> bool:
+    """Whether a spaCy TIME/DATE entity can answer "when": not only a relative day ("this
+    morning"), and not a number that belongs to the noun before it ("bay 3 this morning")."""
+    if sp.RELATIVE.match(ent.text.strip()):
+        return False
+    before = ent.doc[ent.start - 1] if ent.start > 0 else None
+    return not (ent[0].like_num and before is not None and before.pos_ in ("NOUN", "PROPN"))
 
 
 def _has_unit(ent) -> bool:
@@ -359,6 +383,7 @@ def _subject(verb):
 
 def _persons(u: Unit, doc, qdoc, units, docs, i: int, names: Sequence[str]) -> list[_Cand]:
     verbs, role = _question_verbs(qdoc)
+    verbs = verbs or {"be"}  # "Who is the warehouse manager?" -> "I am the warehouse manager."
     q_people = {e.text.lower() for e in (qdoc.ents if qdoc is not None else []) if e.label_ == "PERSON"}
     out: list[_Cand] = []
     for v in _matching_verbs(doc, verbs):
@@ -431,24 +456,57 @@ def _objects(doc, qdoc, i: int, with_conj: bool) -> list[_Cand]:
     return out
 
 
-def _yes_no(question: str, q: set[str], units, weights, align) -> Extraction | None:
-    """Yes/No when one sentence holds every content word of the question: "Yes" when both or
-    neither are negated, else "No". Otherwise None (the caller quotes the best sentence)."""
-    if not q:
+def _predicate(qdoc):
+    """The question's predicate token: the main verb, or the adjective/noun after a copula
+    ("Is the back door *open*?"); None when there is none."""
+    root = next((t for t in qdoc if t.dep_ == "ROOT"), None)
+    if root is None:
         return None
-    q_neg = sum(t in _NEGATION for t in re.findall(r"[a-z']+|n't", question.lower().replace("n't", " n't")))
+    if root.pos_ == "AUX" or root.lemma_ == "be":
+        comp = [c for c in root.children if c.dep_ in ("acomp", "attr", "oprd", "xcomp", "advmod") and c.pos_ != "PRON"]
+        return comp[0] if comp else None
+    return root
+
+
+def _negated(tok) -> bool:
+    heads = [tok, tok.head] if tok.dep_ in ("acomp", "attr", "oprd", "xcomp") else [tok]
+    return any(c.dep_ == "neg" or c.lower_ in _NEGATION for h in heads for c in h.children)
+
+
+def _yes_no(qdoc, q: set[str], units, docs, weights, align) -> Extraction | None:
+    """Yes/No when a sentence holds every content word of the question *and* states the question's
+    predicate of one of its nouns (dependency parse: "open" with "door" as its subject or object,
+    so "the door was locked ... then open" does not count). "Yes" when both or neither are negated,
+    else "No". None without a parse, or when no sentence qualifies (the caller quotes the best one)."""
+    if not q or qdoc is None:
+        return None
+    pred = _predicate(qdoc)
+    if pred is None:
+        return None
+    p_stems = {stem(pred.lower_), pred.lemma_.lower()}
+    nouns = {stem(t.lower_) for t in qdoc if t.pos_ in ("NOUN", "PROPN") and t.i != pred.i}
+    q_neg = _negated(pred)
     best = None
-    for k, u in enumerate(units):
-        if not q <= (_stems(u.text) | _stems(u.speaker or "")):
+    for k, (u, doc) in enumerate(zip(units, docs)):
+        if doc is None or not q <= (_stems(u.text) | _stems(u.speaker or "")):
             continue
-        score = weights[k] * align[k]
-        if best is None or score > best[1]:
-            best = (k, score)
+        for tok in doc:
+            if stem(tok.lower_) not in p_stems and tok.lemma_.lower() not in p_stems:
+                continue
+            args = [c for c in tok.children if c.dep_ in ("nsubj", "nsubjpass", "dobj", "obj", "attr")]
+            if tok.dep_ in ("acomp", "attr", "oprd", "xcomp", "amod"):
+                args += [c for c in tok.head.children if c.dep_ in ("nsubj", "nsubjpass")] + ([tok.head] if tok.dep_ == "amod" else [])
+            words = {stem(w.lower_) for a in args for w in a.subtree}
+            if nouns and not nouns & words:
+                continue
+            score = weights[k] * align[k]
+            if best is None or score > best[1]:
+                best = (k, score, _negated(tok))
+            break
     if best is None:
         return None
     u = units[best[0]]
-    s_neg = sum(t in _NEGATION for t in re.findall(r"[a-z']+|n't", u.text.lower().replace("n't", " n't")))
-    answer = "Yes" if (q_neg > 0) == (s_neg > 0) else "No"
+    answer = "Yes" if q_neg == best[2] else "No"
     return Extraction(AnswerType.YES_NO, answer, "", u.text, u.speaker, u.onscreen, u.item, round(best[1], 4))
 
 

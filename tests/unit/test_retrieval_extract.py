@@ -59,7 +59,7 @@ def test_units_keep_speaker_screen_and_context():
     units = units_of(text, 4)
     assert [(u.text, u.speaker, u.onscreen) for u in units] == [
         ("The code changed.", "Tom Hale", False), ("It is now 2550.", "Tom Hale", False),
-        ("EXIT", None, True), ("BAY 3", None, True)]
+        ("EXIT / BAY 3", None, True)]
     assert units[1].context == "The code changed." and units[1].item == 4
     assert strip_label("Most recent record (Mon): The door is open.") == "The door is open."
     assert strip_label("Alice said: 'Hi (really): yes.'") == "Alice said: 'Hi (really): yes.'"
@@ -108,6 +108,9 @@ def test_time_is_the_recording_time_when_the_words_hold_none(nlp):
     assert x.timestamp and x.answer == "" and x.sentence == "The red truck just arrived at bay three."
     # a relative day ("this morning") says nothing without the recording time
     x = ask("When did I water the plants?", "Ben said: 'I watered the plants this morning.'", nlp=nlp)
+    assert x.timestamp
+    # a number that names something ("bay 3") is not a time, whatever the tagger says
+    x = ask("When did the truck arrive?", "Bob said: 'The red truck arrived at delivery bay 3 this morning.'", nlp=nlp)
     assert x.timestamp
 
 
@@ -179,6 +182,18 @@ def test_yes_no_needs_every_content_word(nlp):
     assert x.answer == "No"
     # "locked" is not "open": no yes/no is invented
     assert ask("Is the back door open?", "Bob said: 'I locked the back door for the night.'", nlp=nlp) is None
+    # every word is there, but "open" is not said of the door
+    assert ask("Is the back door open?", "Bob said: 'The back door was locked while the shop was open.'", nlp=nlp) is None
+    x = ask("Did Alice feed the cat?", "Alice said: 'I fed the cat at six.'", nlp=nlp)
+    assert x.answer == "Yes"
+    assert ask("Is the back door open?", "Bob said: 'I opened the back door.'") is None  # needs the parse
+
+
+def test_turns_cut_at_a_clip_boundary_are_joined(nlp):
+    text = ("Bob Stone said: 'I am Bob Stone. The red truck' People visible: Bob Stone. Dim scene, mostly blue. "
+            "Bob Stone said: 'arrived at delivery bay 3 this morning.'")
+    x = ask("Where did the red truck arrive?", text, nlp=nlp)
+    assert x.answer == "delivery bay 3" and x.sentence == "The red truck arrived at delivery bay 3 this morning."
 
 
 # ---------------------------------------------------------------- ranking, alignment, on screen
