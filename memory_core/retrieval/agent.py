@@ -35,11 +35,12 @@ from api_schemas import Answer, EntityKind, Evidence, Kind, Level, Question, Que
 from memory_core.providers.base import LLMClient, LLMError, ProviderError, TextEmbedder
 from memory_core.retrieval import answer as compose
 from memory_core.retrieval.answer_types import AnswerType, answer_type
-from memory_core.retrieval.extract import Extraction, extract, strip_label
+from memory_core.retrieval.extract import Extraction, extract
 from memory_core.retrieval.beam import FINE_LEVELS, entity_windows, locate
 from memory_core.retrieval.context import Query, Scored, SearchContext
 from memory_core.retrieval.facts import count_occurrences, current_state
 from memory_core.retrieval.lexical import LexicalScorer
+from memory_core.retrieval.units import strip_label
 from memory_core.retrieval.question import QuestionPlan, extract_keywords, extract_phrases, match_entities, parse_question
 from memory_core.settings import RetrievalSettings
 from memory_core.stores.base import VectorStore

@@ -27,20 +27,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from memory_core.retrieval.answer import split_sentences
 from memory_core.retrieval.answer_types import AnswerType
 from memory_core.retrieval import spans as sp
 from memory_core.retrieval.lexical import STOPWORDS, stem, tokenize
+from memory_core.retrieval.units import Unit, strip_label, units_of
 
 __all__ = ["Extraction", "Unit", "extract", "strip_label", "units_of"]
 
 MAX_UNITS = 40  # sentences parsed per question (spaCy ~8.5 ms each on 2 threads)
 CONTEXT_SHARE = 0.5  # weight of the context sentence's alignment
 PROXIMITY = 0.2  # bonus for a span next to an aligned word, divided by (1 + word distance)
-_LABEL = re.compile(r"^(?:[A-Z][a-z]+(?:\s[a-z]+){0,3})\s\([^()]{0,80}\):\s+")
-_TURN = re.compile(r"(?P<who>[A-Z][^.:;!?'‘’\"]{0,59}?) said:\s*['‘](?P<words>.*?)['’](?=\s+[A-Z\"'‘“]|\s*$)", re.S)
-_INNER = re.compile(r"(?<=[.!?])\s+(?=[A-Za-z0-9\"'“])")
-_ROSTER = re.compile(r"^(?:Speakers|People(?: visible)?|Names):\s", re.I)
 _UNKNOWN_SPEAKERS = {"someone", "somebody", "unknown", "speaker"}
 _FIRST_PERSON = {"i", "me", "we", "us", "myself"}
 _THIRD_PERSON = {"he", "she", "him", "her", "they", "them"}
@@ -52,19 +48,6 @@ _LOCATIVE = {"to", "at", "in", "into", "from", "near", "inside", "outside", "und
 _PLAIN_LOCATIVE = {"to", "at", "in", "into", "from"}  # the phrase is the place; others keep the preposition
 _PLACE_ENTS = {"GPE", "LOC", "FAC"}
 _TIME_WORDS = re.compile(r"^(?:morning|afternoon|evening|night|day|week|weekend|moment|time|minute|hour|while|way)s?$", re.I)
-
-
-@dataclass(frozen=True, slots=True)
-class Unit:
-    """One evidence sentence: ``text`` as the user reads it, ``speaker`` label (None unless said),
-    ``onscreen`` (OCR), ``item`` index into the evidence list, ``context`` the previous sentence
-    of the same speaker (or of the same text when not speech)."""
-
-    text: str
-    speaker: str | None
-    onscreen: bool
-    item: int
-    context: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,56 +66,6 @@ class Extraction:
     item: int
     score: float
     timestamp: bool = False
-
-
-def strip_label(text: str) -> str:
-    """``"Routine (2 days, around 08:00 UTC): Alice waters the plants."`` -> ``"Alice waters the plants."``
-    (a Titlecase label of up to four words with a parenthesis, then a colon)."""
-    return _LABEL.sub("", text.strip(), count=1)
-
-
-def units_of(text: str, item: int = 0) -> list[Unit]:
-    """Cut one evidence text into :class:`Unit` sentences (rosters such as "People visible: ..." dropped).
-
-    Speech turns (``<speaker> said: '...'``) are found first, so a turn cut at a clip boundary
-    ("The red truck" with no full stop) still parses; when the same speaker's next turn follows
-    such a cut, the two halves are joined into one sentence. The lines of one "On screen:"
-    sentence stay together (one screen)."""
-    out: list[Unit] = []
-    last: dict[str | None, str] = {}
-    text = strip_label(text)
-    pos = 0
-    said = -1  # index in ``out`` of the last speech unit
-    for m in _TURN.finditer(text):
-        _plain(text[pos:m.start()], item, out, last)
-        pos = m.end()
-        who = m.group("who").strip()
-        for k, s in enumerate(x.strip() for x in _INNER.split(m.group("words").strip())):
-            if not s:
-                continue
-            prev = out[said] if said >= 0 else None
-            if k == 0 and prev is not None and prev.speaker == who and prev.text[-1:] not in ".!?":
-                out[said] = Unit(f"{prev.text} {s}", who, False, item, prev.context)  # one sentence cut in two
-            else:
-                out.append(Unit(s, who, False, item, last.get(who, "")))
-                said = len(out) - 1
-            last[who] = out[said].text
-    _plain(text[pos:], item, out, last)
-    return out
-
-
-def _plain(text: str, item: int, out: list[Unit], last: dict) -> None:
-    """Units of text outside speech turns: on-screen text, captions, descriptions."""
-    for part in split_sentences(text):
-        if _ROSTER.match(part):
-            continue
-        if part.lower().startswith("on screen:"):
-            shown = part[len("on screen:"):].strip().rstrip(".").strip()
-            if shown:
-                out.append(Unit(shown, None, True, item))
-        else:
-            out.append(Unit(strip_label(part), None, False, item, last.get(None, "")))
-            last[None] = out[-1].text
 
 
 def _stems(text: str) -> set[str]:
