@@ -51,7 +51,7 @@ CLIP_PREFERENCE = 0.05  # a clip within this of the best scene is preferred (its
 MAX_EVIDENCE = 50
 NEIGHBOUR_S = 60.0  # evidence within this many seconds of the primary (same source) is read for the answer span
 NEIGHBOUR_WEIGHT, ADJACENT_WEIGHT = 0.9, 0.85  # weights of neighbouring evidence and of the adjacent clips' text
-_NOT_EXTRACTED = (AnswerType.COUNT, AnswerType.BEFORE_AFTER, AnswerType.DESCRIPTION)
+_NOT_EXTRACTED = (AnswerType.COUNT, AnswerType.BEFORE_AFTER)
 _COUNT_PREFIX = re.compile(r"^\s*how\s+(?:many\s+times|often|frequently)\s+(?:did|does|do|was|were|has|have|is|are|had)?\s*", re.I)
 
 
@@ -246,8 +246,7 @@ class RetrievalAgent:
         answers; a how-many question is read for a stated quantity ("we unloaded forty boxes") only
         when its type is a number.
         """
-        if (atype in _NOT_EXTRACTED and not (atype is AnswerType.DESCRIPTION and plan.onscreen)) \
-                or plan.generic or plan.qtype is QuestionType.ORDER:
+        if atype in _NOT_EXTRACTED or plan.generic or plan.qtype is QuestionType.ORDER:
             return None
         if plan.qtype is QuestionType.HOW_MANY and atype is not AnswerType.NUMBER:
             return None
@@ -277,7 +276,8 @@ class RetrievalAgent:
             if len(around) > 1:
                 texts.append((0, " ".join(n.text for n in sorted(around, key=lambda n: n.start)), ADJACENT_WEIGHT))
         names = [e.name for e in self._entities(ctx.tenant, ctx.sources) if e.name and e.kind is not EntityKind.TEXT]
-        return extract(plan.text, plan.keywords, atype, texts, nlp=self._nlp_provider(),
+        nlp = None if atype is AnswerType.DESCRIPTION else self._nlp_provider()  # a description needs no parse
+        return extract(plan.text, plan.keywords, atype, texts, nlp=nlp,
                        names=list(dict.fromkeys(names)), onscreen=plan.onscreen)
 
     def _nlp_provider(self):

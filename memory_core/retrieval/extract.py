@@ -36,6 +36,7 @@ __all__ = ["Extraction", "Unit", "extract", "strip_label", "units_of"]
 
 MAX_UNITS = 40  # sentences parsed per question (spaCy ~8.5 ms each on 2 threads)
 CONTEXT_SHARE = 0.5  # weight of the context sentence's alignment
+CUT_WEIGHT = 0.8  # weight factor of a sentence without an end (cut at a clip boundary)
 PROXIMITY = 0.2  # bonus for a span next to an aligned word, divided by (1 + word distance)
 _UNKNOWN_SPEAKERS = {"someone", "somebody", "unknown", "speaker"}
 _FIRST_PERSON = {"i", "me", "we", "us", "myself"}
@@ -112,11 +113,11 @@ def extract(
             best-aligned on-screen text itself.
 
     Returns:
-        The top-scoring :class:`Extraction`; None for types that are not extracted (count,
-        before/after, description), when nothing of the type is found in a sentence that shares a
+        The top-scoring :class:`Extraction` (for a description: the best-aligned sentence itself,
+        or the on-screen text when ``onscreen``); None for count and before/after, when nothing of the type is found in a sentence that shares a
         content word with the question, or when a type that needs ``nlp`` has none.
     """
-    if atype in (AnswerType.COUNT, AnswerType.BEFORE_AFTER) or (atype is AnswerType.DESCRIPTION and not onscreen):
+    if atype in (AnswerType.COUNT, AnswerType.BEFORE_AFTER):
         return None
     if atype in (AnswerType.PLACE, AnswerType.PERSON, AnswerType.OBJECT, AnswerType.LIST, AnswerType.YES_NO) and nlp is None:
         return None
@@ -126,7 +127,8 @@ def extract(
         for u in units_of(text, item):
             if len(units) < MAX_UNITS:
                 units.append(u)
-                weights.append(weight)
+                # a sentence cut at a clip boundary is worth less than the whole one read across clips
+                weights.append(weight * (1.0 if u.onscreen or u.text[-1:] in ".!?\"'’”" else CUT_WEIGHT))
     if not units:
         return None
     q = {stem(k) for k in keywords} or _stems(question)
@@ -141,13 +143,16 @@ def extract(
     qdoc = nlp.doc(question) if nlp is not None else None
     if atype is AnswerType.YES_NO:
         return _yes_no(qdoc, q, units, docs, weights, align)
-    if atype is AnswerType.DESCRIPTION:  # on-screen text asked for: the text itself
-        shown = [k for k, u in enumerate(units) if u.onscreen and align[k] > 0]
-        if not shown:
+    if atype is AnswerType.DESCRIPTION:
+        # the sentence itself is the answer: on-screen text when that is asked for, else the sentence
+        # sharing most content words with the question (its own words, not only its context)
+        pool = [k for k, u in enumerate(units) if u.onscreen == onscreen and align[k] > 0
+                and (onscreen or len(q & _stems(u.text)) > 0)]
+        if not pool:
             return None
-        k = max(shown, key=lambda j: (weights[j] * align[j], -j))
+        k = max(pool, key=lambda j: (weights[j] * align[j], -j))
         u = units[k]
-        return Extraction(atype, u.text, u.text, u.text, None, True, u.item, round(weights[k] * align[k], 4))
+        return Extraction(atype, u.text, u.text, u.text, u.speaker, u.onscreen, u.item, round(weights[k] * align[k], 4))
     cands: list[_Cand] = []
     for i, (u, doc) in enumerate(zip(units, docs)):
         if align[i] <= 0:

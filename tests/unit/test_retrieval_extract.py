@@ -216,6 +216,15 @@ def test_on_screen_text_is_the_answer():
     assert x.answer == "WET FLOOR" and x.onscreen
 
 
+def test_description_is_the_best_aligned_sentence():
+    text = ("Ben said: 'Morning everyone. The boiler in the basement is leaking again. I called the plumber.' "
+            "On screen: EXIT. People visible: Ben.")
+    x = ask("What did Ben say about the boiler?", text)
+    assert x.answer == x.sentence == "The boiler in the basement is leaking again." and x.speaker == "Ben"
+    # a sentence with none of the question's words is not an answer, even next to one that has them
+    assert ask("What did Ben say about the garage?", text) is None
+
+
 def test_types_not_extracted():
     assert ask("How many times did I water the plants?", "Ben said: 'I watered the plants twice.'") is None
-    assert ask("What happened yesterday?", "Ben said: 'It rained all day.'") is None
+    assert ask("Did the call come before or after lunch?", "Ben said: 'The call came after lunch.'") is None
