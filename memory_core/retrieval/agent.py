@@ -35,7 +35,7 @@ from api_schemas import Answer, EntityKind, Evidence, Kind, Level, Question, Que
 from memory_core.providers.base import LLMClient, LLMError, ProviderError, TextEmbedder
 from memory_core.retrieval import answer as compose
 from memory_core.retrieval.answer_types import AnswerType, answer_type
-from memory_core.retrieval.extract import Extraction, extract
+from memory_core.retrieval.extract import PARSED_TYPES, Extraction, extract
 from memory_core.retrieval.beam import FINE_LEVELS, entity_windows, locate
 from memory_core.retrieval.context import Query, Scored, SearchContext
 from memory_core.retrieval.facts import count_occurrences, current_state
@@ -276,7 +276,8 @@ class RetrievalAgent:
             if len(around) > 1:
                 texts.append((0, " ".join(n.text for n in sorted(around, key=lambda n: n.start)), ADJACENT_WEIGHT))
         names = [e.name for e in self._entities(ctx.tenant, ctx.sources) if e.name and e.kind is not EntityKind.TEXT]
-        nlp = None if atype is AnswerType.DESCRIPTION else self._nlp_provider()  # a description needs no parse
+        # spaCy (~1 s to load per process) only for the types that need a parse: `vidmem ask` stays fast otherwise
+        nlp = self._nlp_provider() if atype in PARSED_TYPES else None
         return extract(plan.text, plan.keywords, atype, texts, nlp=nlp,
                        names=list(dict.fromkeys(names)), onscreen=plan.onscreen)
 

@@ -32,7 +32,11 @@ from memory_core.retrieval import spans as sp
 from memory_core.retrieval.lexical import STOPWORDS, stem, tokenize
 from memory_core.retrieval.units import Unit, strip_label, units_of
 
-__all__ = ["Extraction", "Unit", "extract", "strip_label", "units_of"]
+__all__ = ["PARSED_TYPES", "Extraction", "Unit", "extract", "strip_label", "units_of"]
+
+# types whose spans need the parse (NER, dependencies); the others are read by patterns, and
+# spaCy adds little to them (its CARDINAL/TIME entities) for a load of ~1 s per process
+PARSED_TYPES = frozenset({AnswerType.PLACE, AnswerType.PERSON, AnswerType.OBJECT, AnswerType.LIST, AnswerType.YES_NO})
 
 MAX_UNITS = 40  # sentences parsed per question (spaCy ~8.5 ms each on 2 threads)
 CONTEXT_SHARE = 0.5  # weight of the context sentence's alignment
@@ -119,7 +123,7 @@ def extract(
     """
     if atype in (AnswerType.COUNT, AnswerType.BEFORE_AFTER):
         return None
-    if atype in (AnswerType.PLACE, AnswerType.PERSON, AnswerType.OBJECT, AnswerType.LIST, AnswerType.YES_NO) and nlp is None:
+    if atype in PARSED_TYPES and nlp is None:
         return None
     units: list[Unit] = []
     weights: list[float] = []

@@ -28,9 +28,10 @@ _DIGITS = re.compile(r"(?<![\w.,:$€£¥-])(?:[A-Z]{1,3}-?)?\d(?:[\d,]*\d)?(?:\
 _MONEY = re.compile(
     rf"[$€£¥]\s?\d[\d,]*(?:\.\d+)?(?:\s?(?:k|m|bn|million|thousand|billion)\b)?|"
     rf"\b\d[\d,]*(?:\.\d+)?\s?(?:k\s+)?(?:{_CURRENCY_WORDS})\b", re.I)
+_HOUR = r"(?:1[0-2]|[1-9]|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
 _CLOCK = re.compile(
     r"\b(?:[01]?\d|2[0-3])(?::[0-5]\d)?\s?(?:am|pm|a\.m\.|p\.m\.)(?![\w])|\b(?:[01]?\d|2[0-3]):[0-5]\d\b|"
-    r"\b(?:noon|midday|midnight)\b", re.I)
+    rf"\b(?:half|(?:a\s+)?quarter)\s+(?:past|to)\s+{_HOUR}\b|\b(?:noon|midday|midnight)\b", re.I)
 _DAY = re.compile(
     r"\b(?:(?:next|last|this|on)\s+)?(?:mon|tues|wednes|thurs|fri|satur|sun)day(?:\s+(?:morning|afternoon|evening|night))?\b", re.I)
 _MONTHS = r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
@@ -150,7 +151,7 @@ def money(text: str) -> list[Span]:
 
 
 def clock_times(text: str) -> list[Span]:
-    """Clock times: "6:30", "7 pm", "noon", and spelled ones ("six thirty" -> "6:30", "seven o'clock" -> "7:00")."""
+    """Clock times: "6:30", "7 pm", "half past six", "noon", and spelled ones ("six thirty" -> "6:30", "seven o'clock" -> "7:00")."""
     out = [Span(m.start(), m.end(), m.group(0), m.group(0), "pattern") for m in _CLOCK.finditer(text)]
     for sp in spelled_numbers(text):
         words = sp.text.lower().replace("-", " ").split()
