@@ -15,7 +15,8 @@ from memory_core.retrieval.answer import split_sentences
 
 __all__ = ["Unit", "strip_label", "units_of"]
 
-_LABEL = re.compile(r"^(?:[A-Z][a-z]+(?:\s[a-z]+){0,3})\s\([^()]{0,80}\):\s+")
+_LABEL = re.compile(r"^(?P<label>[A-Z][a-z]+(?:\s[a-z]+){0,3})(?:\s\([^()]{0,80}\))?:\s+(?=\S)")
+_KEEP_LABELS = {"on screen", "people visible", "people", "speakers", "names"}  # parts of clip texts, read by units_of
 _TURN = re.compile(r"(?P<who>[A-Z][^.:;!?'‘’\"]{0,59}?) said:\s*['‘](?P<words>.*?)['’](?=\s+[A-Z\"'‘“]|\s*$)", re.S)
 _INNER = re.compile(r"(?<=[.!?])\s+(?=[A-Za-z0-9\"'“])")
 _ROSTER = re.compile(r"^(?:Speakers|People(?: visible)?|Names):\s", re.I)
@@ -35,9 +36,19 @@ class Unit:
 
 
 def strip_label(text: str) -> str:
-    """``"Routine (2 days, around 08:00 UTC): Alice waters the plants."`` -> ``"Alice waters the plants."``
-    (a Titlecase label of up to four words with a parenthesis, then a colon)."""
-    return _LABEL.sub("", text.strip(), count=1)
+    """The fact without the label a derived memory puts before it:
+    ``"Routine (2 days, around 08:00 UTC): Alice waters the plants."`` -> ``"Alice waters the plants."``,
+    ``"Current state: the back door is open (since ...)."`` -> ``"The back door is open (since ...)."``.
+
+    A label is a Titlecase phrase of up to four words, optionally with a parenthesis, then a colon;
+    speech (``"Alice said: ..."``) and the parts of clip texts ("On screen:", "People visible:") are
+    not labels."""
+    text = text.strip()
+    m = _LABEL.match(text)
+    if not m or m.group("label").lower() in _KEEP_LABELS or m.group("label").endswith(" said"):
+        return text
+    rest = text[m.end():]
+    return rest[:1].upper() + rest[1:]
 
 
 def units_of(text: str, item: int = 0) -> list[Unit]:

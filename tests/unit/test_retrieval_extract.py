@@ -63,6 +63,10 @@ def test_units_keep_speaker_screen_and_context():
     assert units[1].context == "The code changed." and units[1].item == 4
     assert strip_label("Most recent record (Mon): The door is open.") == "The door is open."
     assert strip_label("Alice said: 'Hi (really): yes.'") == "Alice said: 'Hi (really): yes.'"
+    assert strip_label("Current state: the back door is open (since 2026-11-18 18:35 UTC).") == (
+        "The back door is open (since 2026-11-18 18:35 UTC).")
+    assert strip_label("On screen: EXIT.") == "On screen: EXIT."
+    assert [u.text for u in units_of("On screen: EXIT. People visible: Ana.")] == ["EXIT"]
 
 
 # ---------------------------------------------------------------- number or code
