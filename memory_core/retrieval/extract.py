@@ -118,8 +118,9 @@ def extract(
 
     Returns:
         The top-scoring :class:`Extraction` (for a description: the best-aligned sentence itself,
-        or the on-screen text when ``onscreen``); None for count and before/after, when nothing of the type is found in a sentence that shares a
-        content word with the question, or when a type that needs ``nlp`` has none.
+        or the on-screen text when ``onscreen``); None for count and before/after, when nothing of
+        the type is found in a sentence that shares a content word with the question (or whose
+        context does), or when a type in :data:`PARSED_TYPES` has no ``nlp``.
     """
     if atype in (AnswerType.COUNT, AnswerType.BEFORE_AFTER):
         return None
@@ -176,14 +177,14 @@ def extract(
         if score > best_score:
             best, best_score = c, score
     u = units[best.unit]
-    speaker = u.speaker
-    return Extraction(atype, best.answer, u.text[best.start:best.end], u.text, speaker, u.onscreen, u.item, round(best_score, 4))
+    return Extraction(atype, best.answer, u.text[best.start:best.end], u.text, u.speaker, u.onscreen, u.item, round(best_score, 4))
 
 
 def _repeats_question(answer: str, span: str, q_tokens: set[str]) -> bool:
-    toks = [t for t in tokenize(span) if t not in STOPWORDS]
-    ans = [t for t in tokenize(answer) if t not in STOPWORDS]
-    return bool(toks) and (all(t in q_tokens for t in toks) or (bool(ans) and all(t in q_tokens for t in ans)))
+    """Whether a candidate only repeats the question (its span's or its answer's content words are
+    all in the question): "Who did Alice meet?" is not answered by "Alice"."""
+    return any(bool(toks) and all(t in q_tokens for t in toks)
+               for toks in ([t for t in tokenize(x) if t not in STOPWORDS] for x in (span, answer)))
 
 
 def _proximity(text: str, start: int, end: int, q: set[str]) -> float:
