@@ -94,6 +94,7 @@ class Runtime:
                         self.providers.text_embedder(),
                         self.settings.retrieval,
                         llm=self.providers.llm(),
+                        nlp=self.providers.nlp,  # loaded on the first answer that needs it
                     )
         self.ensure_collection()
         return self._agent

@@ -10,8 +10,11 @@ question costs a handful of filtered searches (see :mod:`memory_core.retrieval.b
    most recent strong episodic evidence; ``order`` locates both events and compares their times;
    a question without content ("what happened yesterday?") lists the summaries in its scope;
    everything else runs ``beam.locate`` (coarse search, beam, descent, backtracking, fallback);
-3. answer: deterministic from the best evidence (``answer``), or written by the LLM when one is
-   configured, falling back to deterministic on :class:`LLMError`.
+3. answer: the expected answer type (``answer_types``) and the span of that type extracted from
+   the evidence (``extract``: NER, dependency parse, question-sentence alignment) give the answer
+   first with one line of support; without such a span, the best evidence sentence (``answer``).
+   When an LLM is configured it writes the final answer from the evidence and the typed
+   extraction, falling back to the deterministic one on :class:`LLMError`.
 
 Thresholds come from :class:`RetrievalSettings`: scores are ``cos + lexical_weight * lex * (1 - cos)``
 (0.35); a hit is evidence at ``>= sufficient_score`` (0.55, also: stop searching), or at
@@ -30,13 +33,16 @@ from datetime import UTC, datetime, timedelta, tzinfo
 
 from api_schemas import Answer, EntityKind, Evidence, Kind, Level, Question, QuestionType, TraceStep
 from memory_core.building.entity_text import display_label
-from memory_core.providers.base import LLMClient, LLMError, TextEmbedder
+from memory_core.providers.base import LLMClient, LLMError, ProviderError, TextEmbedder
 from memory_core.retrieval import answer as compose
+from memory_core.retrieval.answer_types import AnswerType, answer_type
+from memory_core.retrieval.extract import PARSED_TYPES, Extraction, extract
 from memory_core.retrieval.beam import FINE_LEVELS, entity_windows, locate
 from memory_core.retrieval.context import Query, Scored, SearchContext
 from memory_core.retrieval.facts import count_occurrences, current_state
 from memory_core.retrieval.lexical import LexicalScorer
 from memory_core.retrieval.speakers import current_labels
+from memory_core.retrieval.units import strip_label
 from memory_core.retrieval.question import QuestionPlan, extract_keywords, extract_phrases, match_entities, parse_question
 from memory_core.settings import RetrievalSettings
 from memory_core.stores.base import VectorStore
@@ -45,6 +51,9 @@ from memory_core.timeutil import ensure_aware, utcnow
 ORDINAL_RELATIVE = 0.85  # "first/last" and "most recent" pick among evidence within this share of the best
 CLIP_PREFERENCE = 0.05  # a clip within this of the best scene is preferred (its time is precise)
 MAX_EVIDENCE = 50
+NEIGHBOUR_S = 60.0  # evidence within this many seconds of the primary (same source) is read for the answer span
+NEIGHBOUR_WEIGHT, ADJACENT_WEIGHT = 0.9, 0.85  # weights of neighbouring evidence and of the adjacent clips' text
+_NOT_EXTRACTED = (AnswerType.COUNT, AnswerType.BEFORE_AFTER)
 _COUNT_PREFIX = re.compile(r"^\s*how\s+(?:many\s+times|often|frequently)\s+(?:did|does|do|was|were|has|have|is|are|had)?\s*", re.I)
 
 
@@ -65,13 +74,18 @@ class RetrievalAgent:
         settings: retrieval knobs.
         llm: optional chat model that writes the final answer from the evidence.
         tz: time zone for day boundaries and answers when the question's ``now`` has none.
+        nlp: spaCy pipeline for answer extraction (``SpacyNLP``), or a zero-argument callable that
+            loads it on first use (so asking starts without loading it), or None (then only
+            numbers, money, times and dates are extracted). A callable that raises ``ProviderError``
+            counts as None.
     """
 
     def __init__(
         self, repo, vectors: VectorStore, embedder: TextEmbedder, settings: RetrievalSettings,
-        llm: LLMClient | None = None, *, tz: tzinfo = UTC,
+        llm: LLMClient | None = None, *, tz: tzinfo = UTC, nlp=None,
     ) -> None:
         self.repo, self.vectors, self.embedder, self.settings, self.llm, self.tz = repo, vectors, embedder, settings, llm, tz
+        self._nlp_source, self._nlp_loaded, self._nlp = nlp, False, None
 
     def ask(self, question: Question, tenant: str) -> Answer:
         """Run :meth:`iter_steps` to the end and return its :class:`Answer`."""
@@ -197,15 +211,23 @@ class RetrievalAgent:
         sufficient = outcome.sufficient
         text = outcome.compose(nodes) if sufficient and outcome.compose else compose.NOT_ENOUGH
         evidence = [_evidence(i, nodes.get(i.id)) for i in items]
+        atype = answer_type(plan)
+        found = self._extract(ctx, plan, atype, items, nodes) if sufficient and outcome.compose and items else None
+        if found is not None:
+            tz = question.now.tzinfo if question.now is not None and question.now.tzinfo is not None else self.tz
+            text = compose.compose_typed(found, items[found.item], tz)
+        typed = f"answer type {atype.value}" + (
+            f", extracted {found.answer or 'the recorded time'!r} from [{found.item + 1}]" if found else ", no span extracted")
         mode = "deterministic"
         if self.llm is not None and sufficient and evidence:
             try:
-                text, sufficient = compose.compose_llm(self.llm, plan.text, plan.qtype.value, evidence, text, now)
+                text, sufficient = compose.compose_llm(self.llm, plan.text, plan.qtype.value, evidence, text, now,
+                                                       typed=compose.describe_extraction(atype.value, found, evidence))
                 mode = f"llm {getattr(self.llm, 'name', '')}".strip()
             except LLMError as exc:
                 mode = f"deterministic (LLM failed: {str(exc)[:120]})"
         ctx.step("answer", candidates=len(evidence), best=evidence[0].score if evidence else None,
-                 detail=f"{mode}; sufficient={sufficient}; {ctx.searches} searches, {ctx.scored_candidates} points scored")
+                 detail=f"{mode}; {typed}; sufficient={sufficient}; {ctx.searches} searches, {ctx.scored_candidates} points scored")
         yield ctx.trace[-1]
         yield Answer(
             question=question.text, answer=text, question_type=plan.qtype, sufficient=sufficient,
@@ -215,7 +237,66 @@ class RetrievalAgent:
 
     def _sentence(self, nodes: dict, item: Scored, query: Query) -> str:
         node = nodes.get(item.id)
-        return compose.best_sentence(node.text if node else item.text, query, self.embedder, self.settings.lexical_weight)
+        text = compose.best_sentence(node.text if node else item.text, query, self.embedder, self.settings.lexical_weight)
+        return strip_label(text)  # "Routine (2 days, around 08:00 UTC): ..." -> the fact itself
+
+    def _extract(self, ctx: SearchContext, plan: QuestionPlan, atype: AnswerType, items: list[Scored], nodes: dict) -> Extraction | None:
+        """The span of type ``atype`` that answers ``plan`` (:func:`extract.extract`), or None.
+
+        Reads the primary evidence (``items[0]``, weight 1.0), the other clips/scenes of the same
+        source within :data:`NEIGHBOUR_S` of it (0.9) and, except for current-state questions (whose
+        answer must be the latest state), the primary clip with the clips just before and after it
+        inside the scope (0.85: a sentence cut at a clip boundary). An entity memory as primary
+        gives nothing (its text is a timeline). Count, order and generic questions keep their own
+        answers; a how-many question is read for a stated quantity ("we unloaded forty boxes") only
+        when its type is a number.
+        """
+        if atype in _NOT_EXTRACTED or plan.generic or plan.qtype is QuestionType.ORDER:
+            return None
+        if plan.qtype is QuestionType.HOW_MANY and atype is not AnswerType.NUMBER:
+            return None
+        primary = items[0]
+        if primary.kind is Kind.ENTITY:
+            return None  # a person's timeline (labels, counts, times) is not a sentence to extract from
+
+        def text_of(s: Scored) -> str:
+            node = nodes.get(s.id)
+            return node.text if node is not None else s.text
+
+        texts = [(0, text_of(primary), 1.0)]
+        for k, s in enumerate(items[1:], 1):
+            near = (s.source == primary.source and s.level in FINE_LEVELS and s.kind in (Kind.EPISODIC, Kind.VISUAL)
+                    and (s.start - primary.end).total_seconds() <= NEIGHBOUR_S
+                    and (primary.start - s.end).total_seconds() <= NEIGHBOUR_S)
+            if near:
+                texts.append((k, text_of(s), NEIGHBOUR_WEIGHT))
+        if plan.qtype is not QuestionType.CURRENT_STATE and primary.level is Level.CLIP:
+            # the clips just before and after the primary, read as one text with it, so a sentence
+            # cut at a clip boundary ("The red truck" | "arrived at bay 3") is read whole
+            lo, hi = primary.start - timedelta(milliseconds=1), primary.end + timedelta(milliseconds=1)
+            if ctx.end is not None:
+                hi = min(hi, ctx.end)
+            around = self.repo.list_nodes(ctx.tenant, source=primary.source, level=Level.CLIP, kind=Kind.EPISODIC,
+                                          start=lo, end=hi, limit=5)
+            if len(around) > 1:
+                around = list(current_labels(self.repo, ctx.tenant, {n.id: n for n in around}).values())
+                texts.append((0, " ".join(n.text for n in sorted(around, key=lambda n: n.start)), ADJACENT_WEIGHT))
+        names = [e.name for e in self._entities(ctx.tenant, ctx.sources) if e.name and e.kind is not EntityKind.TEXT]
+        # spaCy (~1 s to load per process) only for the types that need a parse: `vidmem ask` stays fast otherwise
+        nlp = self._nlp_provider() if atype in PARSED_TYPES else None
+        return extract(plan.text, plan.keywords, atype, texts, nlp=nlp,
+                       names=list(dict.fromkeys(names)), onscreen=plan.onscreen)
+
+    def _nlp_provider(self):
+        """The spaCy pipeline, loaded on first use (None when not configured or not loadable)."""
+        if not self._nlp_loaded:
+            source = self._nlp_source
+            try:
+                self._nlp = source() if callable(source) and not hasattr(source, "docs") else source
+            except ProviderError:
+                self._nlp = None
+            self._nlp_loaded = True
+        return self._nlp
 
     def _names(self, tenant: str, sentence: str, node, item: Scored, known: dict[str, list[str]]) -> list[str]:
         """Who: the speaker of the best sentence; else known entity names in it; else the node's

@@ -1,6 +1,7 @@
 """Answer composition: deterministic sentences from the evidence, or an LLM that must cite it.
 
-Deterministic answers quote the best evidence sentence (the sentence of the top node with the
+When a span of the expected answer type was extracted (:mod:`extract`), the answer is that span
+first, then one line of support (:func:`compose_typed`). Otherwise deterministic answers quote the best evidence sentence (the sentence of the top node with the
 highest combined cosine + lexical match to the question) with its wall-clock time; per question
 type: ``when`` leads with the date and time, ``who`` with the speaker/entity names, ``how_many``
 with the count and the dates, ``current_state`` with the latest state and since when, ``order``
@@ -31,6 +32,8 @@ _SAID = re.compile(r"^(?P<who>[^.:]{1,60}?) said:")
 _LEADING_NAME = re.compile(r"^[A-Z][a-z'-]+(?: [A-Z][a-z'-]+){1,2}(?=\s)")
 _LLM_SYSTEM = (
     "You answer questions about recorded video from a memory system. Use ONLY the numbered evidence. "
+    "Start with the short answer itself (a number or code, an amount, a time or day, a place, a name, "
+    "yes or no), then one line of support: who said or showed it and when. "
     "Cite every claim with the evidence number in brackets, like [1]. Give dates and times as written "
     "in the evidence. If the evidence does not answer the question, reply exactly: " + NOT_ENOUGH
 )
@@ -145,10 +148,50 @@ def compose_count(starts: Sequence[datetime], tz: tzinfo, often: bool = False, a
 
 
 def compose_state(sentence: str, since: datetime, tz: tzinfo, episodic: bool = False) -> str:
-    """The latest state and since when (or, from episodic memory, when it was last seen)."""
+    """The latest state first, then since when (or, from episodic memory, when it was last recorded):
+    ``I opened the back door. (latest state, recorded since ...)`` / ``(last recorded ...)``."""
     if episodic:
-        return f"Most recent record ({fmt_when(since, tz)}): {sentence}"
+        return f"{sentence} (last recorded {fmt_when(since, tz)})"
     return f"{sentence} (latest state, recorded since {fmt_when(since, tz)})"
+
+
+def fmt_support(moment: datetime, tz: tzinfo) -> str:
+    """``Fri 6 Mar 2026 08:00 UTC`` (in ``tz``; the zone's abbreviation, or its UTC offset)."""
+    local = moment.astimezone(tz)
+    return f"{local:%a} {local.day} {local:%b %Y %H:%M} {local.tzname() or local.strftime('%z')}".rstrip()
+
+
+def support_line(ex, ev, tz: tzinfo, with_time: bool = True) -> str:
+    """Who said or showed the sentence of extraction ``ex`` and when (``ev.start``), then the
+    sentence: ``said by Tom, Fri 6 Mar 2026 08:00 UTC: "It is now two five five zero."``.
+    Unnamed speakers ("Someone") read "an unidentified speaker"."""
+    when = fmt_support(ev.start, tz) if with_time else ""
+    if ex.onscreen:
+        who = "shown on screen"
+    elif ex.speaker:
+        label = ex.speaker.strip()
+        who = "said by " + ("an unidentified speaker" if label.lower() in ("someone", "somebody", "unknown") else label)
+    else:
+        who = "recorded"
+    head = ", ".join(x for x in (who, when) if x)
+    if ex.sentence.strip() == (ex.answer or "").strip():
+        return head  # the answer is the whole sentence (on-screen text): no need to quote it twice
+    return f"{head}: \u201c{ex.sentence}\u201d"
+
+
+def compose_typed(ex, ev, tz: tzinfo) -> str:
+    """Answer first, then one line of support (issue #9):
+    ``2550 \u2014 said by Tom, Fri 6 Mar 2026 08:00 UTC: \u201cIt is now two five five zero.\u201d``.
+
+    ``ex`` is an :class:`~memory_core.retrieval.extract.Extraction`; ``ev`` the evidence it came from
+    (its ``start`` is the time shown). A ``timestamp`` extraction answers with that time itself
+    (``Mon 16 Nov 2026 08:00:10 UTC \u2014 said by Alice Parker: \u201cThe truck arrived.\u201d``)."""
+    if ex.timestamp:
+        local = ev.start.astimezone(tz)
+        zone = local.tzname() or local.strftime("%z")
+        answer = f"{local:%a} {local.day} {local:%b %Y %H:%M:%S} {zone}" if ex.atype == "time" else f"{local:%a} {local.day} {local:%b %Y}"
+        return f"{answer} \u2014 {support_line(ex, ev, tz, with_time=ex.atype != 'time')}"
+    return f"{ex.answer} \u2014 {support_line(ex, ev, tz)}"
 
 
 def compose_order(a: str, a_ev, b: str, b_ev, tz: tzinfo, relation: str | None) -> str:
@@ -169,11 +212,27 @@ def compose_summary(items: Sequence, tz: tzinfo, label: str | None) -> str:
     return (f"{label}: " if label else "") + " | ".join(parts)
 
 
+def describe_extraction(atype: str | None, ex, evidence: Sequence[Evidence]) -> str:
+    """The prompt lines that hand the typed extraction to the LLM: the expected answer type and,
+    when a span was extracted, the span, the evidence number it came from, who said or showed it
+    and the sentence (ISO 8601 time of that evidence)."""
+    lines = [f"Expected answer type: {atype}"] if atype else []
+    if ex is not None and 0 <= ex.item < len(evidence):
+        ev = evidence[ex.item]
+        what = ev.start.isoformat() if ex.timestamp else ex.answer
+        by = "shown on screen" if ex.onscreen else f"said by {ex.speaker}" if ex.speaker else "recorded"
+        lines.append(f"Extracted answer: {what} [{ex.item + 1}] ({by}, {ev.start.isoformat()}: \"{ex.sentence}\")")
+    return "\n".join(lines)
+
+
 def compose_llm(
     llm: LLMClient, question: str, qtype: str, evidence: Sequence[Evidence], draft: str, now: datetime,
-    max_tokens: int | None = None,
+    max_tokens: int | None = None, typed: str = "",
 ) -> tuple[str, bool]:
     """Ask ``llm`` to answer from ``evidence``; returns ``(answer, sufficient)``.
+
+    ``typed`` (from :func:`describe_extraction`) gives the expected answer type and the extracted
+    span; the deterministic ``draft`` is sent too and stays the caller's fallback.
 
     Raises:
         LLMError: from the client, or when the reply is empty, cites nothing, or cites a number
@@ -186,6 +245,7 @@ def compose_llm(
     ]
     user = (
         f"Now: {now.isoformat()}\nQuestion ({qtype}): {question}\n\nEvidence:\n" + "\n".join(lines)
+        + (f"\n\n{typed}" if typed else "")
         + f"\n\nDraft answer from retrieval (may be improved, must stay faithful): {draft}\n\nAnswer:"
     )
     reply = (llm.complete(_LLM_SYSTEM, user, max_tokens=max_tokens) or "").strip()

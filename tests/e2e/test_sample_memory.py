@@ -83,6 +83,7 @@ def test_something_written_on_screen(built, manifest):
     answer = ask(rt, "What is written on the screen?")
     assert answer.sufficient
     assert "GATE 7 OPEN" in answer.answer.upper().replace("  ", " ")
+    assert " \u2014 shown on screen, Mon 16 Nov 2026 08:00 UTC" in answer.answer  # the text first, then where it was
     top = answer.evidence[0]
     assert overlaps(top.media_start_s, top.media_end_s, seg["start_s"], seg["end_s"])
 
@@ -92,7 +93,7 @@ def test_a_person_who_spoke(built, manifest):
     seg = segment(manifest, "sample.mp4", "speech", "red truck")
     answer = ask(rt, "Who said that the red truck arrived?")
     assert answer.question_type.value == "who"
-    assert "Bob" in answer.answer
+    assert answer.answer.startswith("Bob Stone \u2014 said by Bob Stone, Mon 16 Nov 2026 08:00 UTC: \u201cThe red truck arrived")
     assert overlaps(answer.evidence[0].media_start_s, answer.evidence[0].media_end_s, seg["start_s"], seg["end_s"])
 
 
@@ -142,8 +143,28 @@ def test_current_state_follows_time(built):
     later = ask(rt, "Is the back door open now?", now="2026-11-18T20:00:00+00:00")
     assert later.question_type.value == "current_state"
     assert "open" in later.answer.lower() and "locked" not in later.answer.lower()
+    assert later.answer.startswith("Yes \u2014 said by Alice Parker, Wed 18 Nov 2026 18:35 UTC: ")
     earlier = ask(rt, "Is the back door open now?", now="2026-11-17T20:00:00+00:00")
     assert "locked" in earlier.answer.lower()
+
+
+def test_short_typed_answers(built, manifest):
+    """The answer comes first (a place, a person, the moment), then one line of support whose
+    sentence holds the answer; the sentence Bob's voice spoke across two clips is read whole."""
+    rt, _ = built
+    place = ask(rt, "Where did the red truck arrive?")
+    head, support = place.answer.split(" \u2014 ", 1)
+    assert head.lower() in ("delivery bay 3", "delivery bay three"), place.answer
+    assert support.startswith("said by Bob Stone, Mon 16 Nov 2026 08:00 UTC: \u201cThe red truck arrived") and head in support
+    room = ask(rt, "Where is the forklift battery charging?")
+    assert room.answer.startswith("the back room \u2014 said by Alice Parker, Mon 16 Nov 2026 08:00 UTC")
+    manager = ask(rt, "Who is the warehouse manager?")
+    assert manager.answer.startswith("Alice Parker \u2014 ")
+    when = ask(rt, "When did the red truck arrive?")
+    seg = segment(manifest, "sample.mp4", "speech", "red truck")
+    assert when.answer.startswith("Mon 16 Nov 2026 08:00:"), when.answer
+    assert overlaps(when.evidence[0].media_start_s, when.evidence[0].media_end_s, seg["start_s"], seg["end_s"])
+    assert "answer type time" in when.trace[-1].detail
 
 
 def test_honest_not_enough_evidence(built):

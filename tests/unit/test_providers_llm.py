@@ -131,3 +131,34 @@ def test_malformed_reply_and_json_content() -> None:
         with pytest.raises(LLMError, match="not JSON"):
             client.complete_json("s", "u")
     assert parse_json_reply('Sure: {"a": [1, 2]} done') == {"a": [1, 2]}
+
+
+def test_typed_answer_through_an_openai_compatible_server() -> None:
+    """The answer path end to end over HTTP: the typed extraction and the evidence go to the LLM;
+    a cited short answer is taken, an uncited one raises LLMError (the caller keeps the deterministic answer)."""
+    from datetime import UTC, datetime
+
+    from api_schemas import Evidence, Kind, Level
+    from memory_core.retrieval import answer as compose
+    from memory_core.retrieval.answer_types import AnswerType
+    from memory_core.retrieval.extract import extract
+
+    t = datetime(2026, 3, 6, 8, 0, tzinfo=UTC)
+    text = "Tom said: 'The door code changed. It is now two five five zero.'"
+    ev = [Evidence(source="door", start=t, end=t, level=Level.CLIP, kind=Kind.EPISODIC, text=text, score=0.8)]
+    found = extract("What is the new door code?", ["new", "door", "code"], AnswerType.NUMBER, [(0, text, 1.0)])
+    typed = compose.describe_extraction("number", found, ev)
+    draft = compose.compose_typed(found, ev[0], UTC)
+    with _Server([200], content="2550 \u2014 said by Tom on 6 March 2026 at 08:00 UTC [1].") as srv:
+        client = OpenAIChatClient(srv.url, backoff_s=0.01)
+        reply, ok = compose.compose_llm(client, "What is the new door code?", "what", ev, draft, t, typed=typed)
+    assert ok and reply.startswith("2550")
+    messages = srv.calls[0]["body"]["messages"]
+    assert "Start with the short answer itself" in messages[0]["content"]
+    user = messages[1]["content"]
+    assert "Expected answer type: number" in user and "Extracted answer: 2550 [1] (said by Tom" in user
+    assert "[1] 2026-03-06T08:00:00+00:00" in user and draft in user
+    with _Server([200], content="The code is 2550.") as srv:  # no citation: not taken
+        client = OpenAIChatClient(srv.url, backoff_s=0.01)
+        with pytest.raises(LLMError, match="cites no evidence"):
+            compose.compose_llm(client, "What is the new door code?", "what", ev, draft, t, typed=typed)

@@ -122,3 +122,66 @@ def test_llm_reply_must_cite(reply):
     ev = [Evidence(source="cam1", start=T, end=T, level=Level.CLIP, kind=Kind.EPISODIC, text="t", score=0.9)]
     with pytest.raises(LLMError):
         compose.compose_llm(_LLM(), "q", "what", ev, "draft", T)
+
+
+def _ex(**kw):
+    from memory_core.retrieval.answer_types import AnswerType
+    from memory_core.retrieval.extract import Extraction
+
+    base = dict(atype=AnswerType.NUMBER, answer="2550", span="two five five zero", sentence="It is now two five five zero.",
+                speaker="Tom", onscreen=False, item=0, score=1.0)
+    return Extraction(**{**base, **kw})
+
+
+def test_typed_answer_comes_first_with_one_line_of_support():
+    ev = _scored(0.8, 1.0)
+    ev.start = datetime(2026, 3, 6, 8, 0, 4, tzinfo=UTC)
+    assert compose.compose_typed(_ex(), ev, UTC) == (
+        "2550 \u2014 said by Tom, Fri 6 Mar 2026 08:00 UTC: \u201cIt is now two five five zero.\u201d")
+    shown = _ex(answer="WET FLOOR", span="WET FLOOR", sentence="WET FLOOR", speaker=None, onscreen=True)
+    assert compose.compose_typed(shown, ev, UTC) == "WET FLOOR \u2014 shown on screen, Fri 6 Mar 2026 08:00 UTC"
+    someone = _ex(answer="Thursday", span="Thursday", sentence="It moved to Thursday.", speaker="Someone")
+    assert compose.compose_typed(someone, ev, ZoneInfo("Europe/Berlin")) == (
+        "Thursday \u2014 said by an unidentified speaker, Fri 6 Mar 2026 09:00 CET: \u201cIt moved to Thursday.\u201d")
+
+
+def test_timestamp_answers_are_the_recording_time():
+    from memory_core.retrieval.answer_types import AnswerType
+
+    ev = _scored(0.8, 1.0)
+    when = _ex(atype=AnswerType.TIME, answer="", span="", sentence="The truck arrived.", speaker="Alice Parker", timestamp=True)
+    assert compose.compose_typed(when, ev, UTC) == (
+        "Mon 16 Nov 2026 08:00:12 UTC \u2014 said by Alice Parker: \u201cThe truck arrived.\u201d")
+    day = _ex(atype=AnswerType.DATE, answer="", span="", sentence="The truck arrived.", speaker=None, timestamp=True)
+    assert compose.compose_typed(day, ev, UTC) == (
+        "Mon 16 Nov 2026 \u2014 recorded, Mon 16 Nov 2026 08:00 UTC: \u201cThe truck arrived.\u201d")
+
+
+def test_state_answers_have_no_label_before_the_fact():
+    text = compose.compose_state("I opened the back door.", T, UTC, episodic=True)
+    assert text.startswith("I opened the back door. (last recorded Monday 16 November 2026")
+    assert compose.compose_state("Door open.", T, UTC).startswith("Door open. (latest state")
+
+
+def test_llm_gets_the_typed_extraction():
+    from api_schemas import Evidence
+
+    class _LLM:
+        name = version = "fake"
+
+        def __init__(self):
+            self.user = ""
+
+        def complete(self, system, user, *, max_tokens=None):
+            self.user = user
+            return "2550 [1]"
+
+    ev = [Evidence(source="cam1", start=T, end=T, level=Level.CLIP, kind=Kind.EPISODIC,
+                   text="Tom said: 'The code changed. It is now two five five zero.'", score=0.9)]
+    typed = compose.describe_extraction("number", _ex(), ev)
+    assert typed == ("Expected answer type: number\nExtracted answer: 2550 [1] "
+                     "(said by Tom, 2026-11-16T08:00:12+00:00: \"It is now two five five zero.\")")
+    llm = _LLM()
+    assert compose.compose_llm(llm, "What is the code?", "what", ev, "draft", T, typed=typed) == ("2550 [1]", True)
+    assert typed in llm.user and "[1] 2026-11-16T08:00:12+00:00" in llm.user
+    assert compose.describe_extraction("description", None, ev) == "Expected answer type: description"
