@@ -53,6 +53,7 @@ CLIP_PREFERENCE = 0.05  # a clip within this of the best scene is preferred (its
 MAX_EVIDENCE = 50
 NEIGHBOUR_S = 60.0  # evidence within this many seconds of the primary (same source) is read for the answer span
 NEIGHBOUR_WEIGHT, ADJACENT_WEIGHT = 0.9, 0.85  # weights of neighbouring evidence and of the adjacent clips' text
+MAX_AROUND = 16  # clips read around the primary: a scene (<= 120 s) of 10 s clips plus one each side
 _NOT_EXTRACTED = (AnswerType.COUNT, AnswerType.BEFORE_AFTER)
 _COUNT_PREFIX = re.compile(r"^\s*how\s+(?:many\s+times|often|frequently)\s+(?:did|does|do|was|were|has|have|is|are|had)?\s*", re.I)
 
@@ -270,14 +271,15 @@ class RetrievalAgent:
                     and (primary.start - s.end).total_seconds() <= NEIGHBOUR_S)
             if near:
                 texts.append((k, text_of(s), NEIGHBOUR_WEIGHT))
-        if plan.qtype is not QuestionType.CURRENT_STATE and primary.level is Level.CLIP:
-            # the clips just before and after the primary, read as one text with it, so a sentence
-            # cut at a clip boundary ("The red truck" | "arrived at bay 3") is read whole
+        if plan.qtype is not QuestionType.CURRENT_STATE and primary.level in (Level.CLIP, Level.SCENE):
+            # the clips of the primary (a scene's own clips; a clip with the clips just before and
+            # after it), read as one text, so a sentence cut at a clip boundary ("The red truck" |
+            # "arrived at bay 3") is read whole
             lo, hi = primary.start - timedelta(milliseconds=1), primary.end + timedelta(milliseconds=1)
             if ctx.end is not None:
                 hi = min(hi, ctx.end)
             around = self.repo.list_nodes(ctx.tenant, source=primary.source, level=Level.CLIP, kind=Kind.EPISODIC,
-                                          start=lo, end=hi, limit=5)
+                                          start=lo, end=hi, limit=MAX_AROUND)
             if len(around) > 1:
                 around = list(current_labels(self.repo, ctx.tenant, {n.id: n for n in around}).values())
                 texts.append((0, " ".join(n.text for n in sorted(around, key=lambda n: n.start)), ADJACENT_WEIGHT))
