@@ -6,7 +6,8 @@ Recognised forms (case-insensitive), each giving ``(subject, predicate, value)``
   :data:`STATES` ("The front door is locked now" -> front door / state / locked).
 - "<X> is/are (now) in/at/inside/on <place>": predicate ``location`` ("The keys are on the kitchen
   table" -> keys / location / on the kitchen table).
-- "<X> moved/was moved/went to <place>": predicate ``location``, value "at <place>".
+- "<X> moved/was moved/went to <place>": predicate ``location``, value "at <place>" - unless the
+  place is a time ("the meeting moved to Thursday"): that is a plan (:mod:`memory_core.building.plans`).
 - on-screen lines "<SUBJECT> (IS) <STATE>" ("GATE 7 OPEN" -> gate 7 / state / open).
 
 Subjects are the last 1-4 words before the verb, cut at determiners, punctuation and
@@ -49,7 +50,9 @@ _PLACE_STOP = re.compile(
 
 @dataclass(slots=True)
 class Observation:
-    """One stated fact: ``subject`` normalised (lower case), ``subject_text`` as written."""
+    """One stated fact: ``subject`` normalised (lower case), ``subject_text`` as written, said or
+    shown at ``at`` (aware UTC). Plans (predicate ``"plan"``) also carry the planned window
+    ``[target_start, target_end)`` (aware UTC) and its words ``target_text`` ("Thursday at 3pm")."""
 
     subject: str
     subject_text: str
@@ -58,9 +61,14 @@ class Observation:
     at: datetime
     evidence_id: str
     quote: str = ""
+    target_start: datetime | None = None
+    target_end: datetime | None = None
+    target_text: str = ""
 
 
-def _subject_before(text: str) -> tuple[str, str] | None:
+def subject_before(text: str) -> tuple[str, str] | None:
+    """``(normalised, as written)`` subject at the end of ``text`` (the last 1-4 words of its last
+    clause, cut at determiners and conjunctions); ``None`` for pronouns and empty text."""
     clause = re.split(r"[,;:.!?\"()]", text)[-1]
     words = clause.split()
     picked: list[str] = []
@@ -81,18 +89,24 @@ def _place(raw: str) -> str:
 
 
 def find_states(sentence: str, at: datetime, evidence_id: str) -> list[Observation]:
-    """State and location observations in one spoken or written sentence."""
+    """State and location observations in one spoken or written sentence (a move to a time is a
+    plan, found by :func:`memory_core.building.plans.find_plans`, not a location)."""
+    from memory_core.building.plans import is_time_expression  # plans imports this module
+
     out: list[Observation] = []
     for pat, pred in ((_VERB_STATE, "state"), (_VERB_PLACE, "location"), (_VERB_MOVE, "location")):
         for m in pat.finditer(sentence):
-            subj = _subject_before(sentence[: m.start()])
+            subj = subject_before(sentence[: m.start()])
             if subj is None:
                 continue
             if pred == "state":
                 value = _CANON.get(m.group("state").casefold(), m.group("state").casefold())
-                if value in ("on", "off") and re.match(r"\s*(?:the|a|my)\b", sentence[m.end():], re.I):
-                    continue  # "is on the table" is a place, not a switch
+                if value in ("on", "off") and (re.match(r"\s*(?:the|a|my)\b", sentence[m.end():], re.I)
+                                               or is_time_expression(sentence[m.end():])):
+                    continue  # "is on the table" is a place, "is on Friday" a plan, not a switch
             else:
+                if is_time_expression(sentence[m.start("place"):]):
+                    continue
                 place = _place(m.group("place"))
                 if not place:
                     continue
