@@ -94,7 +94,7 @@ class SemanticBuilder:
                 ft = n.attributes.get("fact_type")
                 if ft == "routine":
                     self._routines.append(n)
-                elif ft in ("state", "fact"):
+                elif ft in ("state", "fact", "plan"):
                     self._facts.setdefault((n.attributes["subject"], n.attributes["predicate"]), []).append(n)
             if len(page) < _PAGE:
                 break
