@@ -1,4 +1,5 @@
-"""Plan statements (memory_core.building.plans): what is a plan, for when, and what is not."""
+"""Plan statements (memory_core.building.plans): what is a plan, for when, and what is not; and the
+value facts of memory_core.building.facts (codes, numbers), which must not swallow times."""
 
 from __future__ import annotations
 
@@ -65,3 +66,23 @@ def test_time_expressions():
     assert is_time_expression("next week")
     assert not is_time_expression("the garage")
     assert not is_time_expression("Thursdays")
+
+
+VALUES = [
+    ("The door code is 4719.", ("door code", "4719")),
+    ("The door code has changed to 2550 this morning.", ("door code", "2550")),
+    ("The wifi password is now tiger42, okay?", ("wifi password", "tiger42")),
+    ("The price is 40,000 euros.", ("price", "40,000 euros")),
+    ("The score was 3-1 and then they left.", ("score", "3-1")),
+]
+NOT_VALUES = ["The train is 10 minutes late.", "The meeting is 6:30.", "It is 4719.", "There are 3 boxes.", "I am 40."]
+
+
+@pytest.mark.parametrize(("sentence", "expected"), VALUES)
+def test_values_are_facts(sentence, expected):
+    assert [(o.subject, o.value) for o in find_states(sentence, SAID, "c") if o.predicate == "value"] == [expected]
+
+
+@pytest.mark.parametrize("sentence", NOT_VALUES)
+def test_no_value_without_a_subject_or_for_a_time(sentence):
+    assert [o for o in find_states(sentence, SAID, "c") if o.predicate == "value"] == []

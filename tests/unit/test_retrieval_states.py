@@ -3,7 +3,8 @@ building code (clip/scene/event nodes by hand, semantic states and plans by ``Se
 real stores (SQLite repository, qdrant-edge vectors) and the packaged MiniLM embedder.
 
 The week (Mon 7 - Fri 11 December 2026, one camera): the bike moves garage -> station -> garage;
-the plants are watered on three evenings, each time in other words, once over two clips of one
+the door code changes on
+Thursday; the plants are watered on three evenings, each time in other words, once over two clips of one
 episode; the boiler is repaired on Tuesday, a parcel arrives on Wednesday; on Monday the team
 meeting is moved to Thursday.
 """
@@ -41,6 +42,7 @@ class Ep:
 
 EPISODES = [
     Ep("bike-garage", MON + timedelta(hours=8), [(1, "Tom", "The bike is in the garage.")]),
+    Ep("code-1", MON + timedelta(hours=9), [(2, "Priya", "Note for everyone, the door code is 4719.")]),
     Ep("meeting", MON + timedelta(hours=10), [(2, "Priya", "Quick update, the team meeting moved to Thursday.")]),
     Ep("water-mon", MON + timedelta(hours=18, minutes=30), [(0, "Tom", "I gave the plants some water, the pots were dry.")]),
     Ep("boiler", TUE + timedelta(hours=14), [(3, "Priya", "The engineer repaired the boiler this afternoon.")]),
@@ -49,6 +51,7 @@ EPISODES = [
     Ep("parcel", WED + timedelta(hours=11), [(2, "Priya", "The parcel arrived at the front door.")]),
     Ep("lunch", WED + timedelta(hours=12, minutes=30), [(1, "Priya", "We had soup for lunch in the canteen.")]),
     Ep("water-thu", THU + timedelta(hours=19), [(2, "Tom", "I watered the plants again."), (3, "Tom", "Still watering the plants, they drink a lot.")]),
+    Ep("code-2", THU + timedelta(hours=8), [(1, "Priya", "Heads up, the door code has changed to 2550.")]),
     Ep("bike-back", FRI + timedelta(hours=8), [(4, "Tom", "The bike is in the garage again.")]),
 ]
 CLIPS = 6
@@ -138,6 +141,15 @@ def test_state_at_a_past_time_is_the_latest_before_the_end_of_that_time(week):
     now = ask("Where is the bike now?")
     assert now.question_type is QuestionType.CURRENT_STATE and "garage" in now.answer
     assert now.evidence[0].node_id == key["bike-back"].id
+
+
+def test_a_code_before_a_day_is_the_one_valid_then(week):
+    key, ask = week
+    before = ask("What was the door code before Thursday?")
+    assert before.sufficient and "4719" in before.answer and "2550" not in before.answer.split("(then")[0]
+    assert before.evidence[0].node_id == key["code-1"].id
+    now = ask("What is the door code now?")
+    assert "2550" in now.answer and now.evidence[0].node_id == key["code-2"].id
 
 
 def test_count_across_days_with_paraphrases_one_evidence_per_occurrence(week):
