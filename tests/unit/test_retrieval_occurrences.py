@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 
 import building_support as bs
-from memory_core.retrieval.lexical import LexicalScorer, combine
-from memory_core.retrieval.occurrences import OCCURRENCE_SCORE, sentence_units
+from memory_core.retrieval.context import Query
+from memory_core.retrieval.lexical import LexicalScorer
+from memory_core.retrieval.occurrences import OCCURRENCE_SCORE, gate_words, sentence_scores, sentence_units
 from memory_core.retrieval.question import extract_keywords
 from memory_core.settings import RetrievalSettings
 
@@ -55,27 +56,28 @@ def test_sentence_units_unwrap_speech_and_drop_picture_notes():
 
 @pytest.fixture(scope="module")
 def scored():
+    """``(positive?, score, matched by the word gate)`` for every calibration sentence."""
     emb = bs.embedder()
     weight = RetrievalSettings().lexical_weight
     rows = []
-    for query, (pos, neg) in CALIBRATION.items():
-        qv = np.asarray(emb.embed_query(query), dtype=np.float32)
-        scorer = LexicalScorer(extract_keywords(query))
-        for label, sentences in ((True, pos), (False, neg)):
-            for s, v in zip(sentences, emb.embed(sentences)):
-                rows.append((label, combine(float(np.dot(qv, v)), scorer.score(s), weight)))
+    for text, (pos, neg) in CALIBRATION.items():
+        query = Query(text, np.asarray(emb.embed_query(text), dtype=np.float32), LexicalScorer(extract_keywords(text)))
+        scores, matched = sentence_scores(query, pos + neg, emb, weight)
+        rows += [(i < len(pos), float(sc), bool(ok)) for i, (sc, ok) in enumerate(zip(scores, matched))]
     return rows
 
 
-def _pr(rows, threshold):
-    tp = sum(1 for pos, s in rows if pos and s >= threshold)
-    fp = sum(1 for pos, s in rows if not pos and s >= threshold)
-    return tp / max(1, tp + fp), tp / sum(1 for pos, _ in rows if pos)
+def _pr(rows, threshold, gate=True):
+    hit = [(pos, s >= threshold and (ok or not gate)) for pos, s, ok in rows]
+    tp = sum(1 for pos, h in hit if pos and h)
+    fp = sum(1 for pos, h in hit if not pos and h)
+    return tp / max(1, tp + fp), tp / sum(1 for pos, _ in hit if pos)
 
 
 def test_occurrence_threshold_is_calibrated(scored):
     precision, recall = _pr(scored, OCCURRENCE_SCORE)
-    assert recall >= 0.8 and precision >= 0.65, (precision, recall)
+    assert recall >= 0.8 and precision >= 0.7, (precision, recall)
+    assert precision >= _pr(scored, OCCURRENCE_SCORE, gate=False)[0]  # the word gate never costs precision
 
     def f1(t):
         p, r = _pr(scored, t)
@@ -84,3 +86,15 @@ def test_occurrence_threshold_is_calibrated(scored):
     grid = [round(0.40 + 0.01 * i, 2) for i in range(31)]
     best = max(f1(t) for t in grid)
     assert f1(OCCURRENCE_SCORE) >= best - 0.02  # still (near) the F1-best threshold of the table
+
+
+def test_the_word_gate_needs_the_action_not_only_the_object():
+    emb = bs.embedder()
+    text = "I fix the printer"
+    query = Query(text, np.asarray(emb.embed_query(text), dtype=np.float32), LexicalScorer(extract_keywords(text)))
+    assert gate_words(query) == ["fix", "printer"]
+    sentences = ["I repaired the printer.", "I fixed it, the printer works.", "I sold the printer.", "I fixed the fence."]
+    _, matched = sentence_scores(query, sentences, emb, RetrievalSettings().lexical_weight)
+    assert matched.tolist() == [True, True, False, False]
+    named = Query("did Priya fix the printer", query.vector, LexicalScorer(extract_keywords("did Priya fix the printer")))
+    assert gate_words(named) == ["fix", "printer"]  # a name need not be said in the sentence
