@@ -135,14 +135,20 @@ class RetrievalAgent:
                             lambda nodes: compose.compose_count(starts, tz, often, at_least=saturated))
         as_of = _state_as_of(plan, ctx, now)
         if as_of is not None:
+            # a past state the parser marked (plan.as_of) may have begun before the scope: (open, as_of)
+            past = getattr(plan, "as_of", None) is not None
+            if past:
+                ctx.start = None
             outcome = yield from self._state(ctx, query, tz, as_of, windows, question.top_k,
-                                             episodic=plan.qtype is QuestionType.CURRENT_STATE)
+                                             episodic=past or plan.qtype is QuestionType.CURRENT_STATE)
             if outcome is not None:
                 return outcome
-        if plan.qtype is QuestionType.WHEN and not plan.ordinal and _PLAN_QUESTION.search(plan.text):
-            pl = yield from find_plan(ctx, query, self.repo, min(now, ctx.end) if ctx.end else now)
+        if _asks_plan(plan):
+            target = getattr(plan, "plan_for", None)
+            pl = yield from find_plan(ctx, query, self.repo, min(now, ctx.end) if ctx.end else now, target)
             if pl is not None:
-                return _Outcome([*pl.evidence, pl.fact, *pl.others], True, lambda nodes: describe_plan(pl, tz))
+                lead = "when" if plan.qtype is QuestionType.WHEN else "what"
+                return _Outcome([*pl.evidence, pl.fact, *pl.others], True, lambda nodes: describe_plan(pl, tz, lead))
         if plan.qtype is QuestionType.ORDER:
             found: list[Scored | None] = []
             for label, sub in zip("AB", plan.sub_queries):
@@ -326,18 +332,30 @@ def _judge(ctx: SearchContext, query: Query) -> Callable[[Scored], bool]:
     return lambda item: ctx.is_evidence(item, query)
 
 
+def _asks_plan(plan: QuestionPlan) -> bool:
+    """Whether the question asks about a plan: the parser's ``plan.asks_plan`` where the parser
+    has that field; else a present/future "when is ..." question (:data:`_PLAN_QUESTION`)."""
+    if hasattr(plan, "asks_plan"):
+        return bool(plan.asks_plan)
+    return plan.qtype is QuestionType.WHEN and not plan.ordinal and bool(_PLAN_QUESTION.search(plan.text))
+
+
 def _state_as_of(plan: QuestionPlan, ctx: SearchContext, now: datetime) -> datetime | None:
     """The moment a state question is about, or ``None`` when the question is not about a state.
 
-    ``plan.as_of`` when the parser sets it; for ``current_state`` now (or the end of the scope when
-    that is earlier); for a where/what question in the past tense about a thing ("where was the
-    bike on Thursday?", "what was the door code before Friday?", see :data:`_PAST_STATE`) with a time
-    scope that ends, the end of that scope (the latest state before it holds)."""
+    ``plan.as_of`` when the parser sets it (where the parser has that field, it alone decides which
+    past questions are states); for ``current_state`` now (or the end of the scope when that is
+    earlier); without the parser's field, for a where/what question in the past tense about a thing
+    ("where was the bike on Thursday?", "what was the door code before Friday?", see
+    :data:`_PAST_STATE`) with a time scope that ends, the end of that scope (the latest state
+    before it holds)."""
     explicit = getattr(plan, "as_of", None)
     if explicit is not None:
         return min(ensure_aware(explicit), now)
     if plan.qtype is QuestionType.CURRENT_STATE:
         return min(now, ctx.end) if ctx.end else now
+    if hasattr(plan, "as_of"):
+        return None
     if (plan.qtype in (QuestionType.WHERE, QuestionType.WHAT) and not plan.ordinal and ctx.end is not None
             and plan.scope is not None and plan.scope.end is not None and _PAST_STATE.search(plan.text)):
         return min(ctx.end, now)

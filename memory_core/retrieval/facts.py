@@ -132,19 +132,23 @@ class PlanResult:
     others: list[Scored] = field(default_factory=list)
 
 
-def find_plan(ctx: SearchContext, query: Query, repo, as_of: datetime) -> Steps:
+def find_plan(ctx: SearchContext, query: Query, repo, as_of: datetime, target=None) -> Steps:
     """Yields trace steps; returns a :class:`PlanResult` or ``None``.
 
     Looks for plan nodes relevant to ``query`` (:meth:`SearchContext.is_evidence`) said up to
     ``as_of`` in the question's sources; among those on the best plan's subject, the one said last
     before ``as_of`` is in force (a later "moved to Friday" supersedes "moved to Thursday"). The
-    question's time scope does not apply to when a plan was said. Store errors propagate."""
+    question's time scope does not apply to when a plan was said. ``target`` (anything with aware
+    ``start``/``end``, ``None`` = open, e.g. the parser's ``plan_for`` :class:`TimeScope`) keeps only
+    plans whose planned window overlaps it ("what is planned for Thursday?"). Store errors propagate."""
     s = ctx.settings
     flt = ctx.filter(kinds=[Kind.SEMANTIC], end=as_of, scoped=False)
     hits = ctx.search(query, flt, 2 * s.per_level_limit, via="plan")
     relevant = [h for h in hits if ctx.is_evidence(h, query)]
     nodes = {n.id: n for n in repo.get_nodes(ctx.tenant, [h.id for h in relevant])} if relevant else {}
     plans = [(h, nodes[h.id]) for h in relevant if h.id in nodes and nodes[h.id].attributes.get("fact_type") == PLAN]
+    if target is not None:
+        plans = [p for p in plans if _overlaps(p[1], target)]
     yield ctx.step("search", kind=Kind.SEMANTIC, candidates=len(hits), best=plans[0][0].score if plans else None,
                    detail=f"plan: {len(plans)} relevant plans said up to {as_of.isoformat()}")
     if not plans:
@@ -176,13 +180,28 @@ def find_plan(ctx: SearchContext, query: Query, repo, as_of: datetime) -> Steps:
     return PlanResult(h, n, said((h, n)), t0, t1, evidence, others)
 
 
-def describe_plan(result: PlanResult, tz: tzinfo) -> str:
-    """Short answer for a plan, the planned time first, then who/when it was said, e.g.
-    ``Thursday 19 November 2026 (planned; said Mon 16 Nov 2026 10:00 UTC: "The meeting moved to
-    Thursday.")``. A planned time with a clock time (window under a day) shows it."""
+def _overlaps(node, target) -> bool:
+    a = node.attributes
+    t0, t1 = _as_time(a.get("target_start"), None), _as_time(a.get("target_end"), None)
+    if t0 is None or t1 is None:
+        return False
+    lo, hi = getattr(target, "start", None), getattr(target, "end", None)
+    return (hi is None or t0 < hi) and (lo is None or t1 > lo)
+
+
+def describe_plan(result: PlanResult, tz: tzinfo, lead: str = "when") -> str:
+    """Short answer for a plan, then when it was said, e.g. ``Thursday 19 November 2026 (planned;
+    said Mon 16 Nov 2026 10:00 UTC: "The meeting moved to Thursday.")``; with ``lead="what"`` the
+    subject first: ``the meeting, planned for Thursday 19 November 2026 (said ...)``. A planned
+    time with a clock time (window under a day) shows it."""
     start = result.target_start.astimezone(tz)
     whole_day = (result.target_end - result.target_start).total_seconds() >= 86400 - 1
     when = f"{start:%A} {start.day} {start:%B %Y}" + ("" if whole_day else f" at {start:%H:%M} {start:%Z}".rstrip())
     said = result.said.astimezone(tz)
     quote = str(result.node.attributes.get("quote") or "").strip()
+    if lead == "what":
+        subject = str(result.node.attributes.get("subject_text") or result.node.attributes.get("subject") or "")
+        the = "the " if subject[:1].islower() else ""
+        return (f"{the}{subject}, planned for {when} (said {said:%a} {said.day} {said:%b %Y %H:%M} {said:%Z}".rstrip()
+                + (f': "{quote}")' if quote else ")"))
     return f"{when} (planned; said {said:%a} {said.day} {said:%b %Y %H:%M} {said:%Z}".rstrip() + (f': "{quote}")' if quote else ")")

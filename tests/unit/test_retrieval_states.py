@@ -21,8 +21,11 @@ from api_schemas import Kind, Level, Question, QuestionType
 from memory_core.building.semantic import SemanticBuilder
 from memory_core.domain import MemoryNode
 from memory_core.ids import node_id
+import memory_core.retrieval.agent as agent_module
 from memory_core.retrieval.agent import RetrievalAgent
 from memory_core.retrieval.answer import NOT_ENOUGH
+from memory_core.retrieval.question import QuestionPlan, parse_question
+from memory_core.retrieval.timeparse import TimeScope
 from memory_core.settings import RetrievalSettings
 from memory_core.stores.relational import SqlRepository
 from memory_core.stores.vector_edge import open_edge_store
@@ -197,3 +200,41 @@ def test_plans_are_kept_apart_from_facts(week):
     plan_id = key["semantic:team meeting:2026-12-10"].id
     assert all(e.node_id not in (plan_id, key["meeting"].id) for e in thu.evidence)
     assert not thu.sufficient and thu.answer == NOT_ENOUGH
+
+
+# ---------------------------------------------------------------- with the parser's plan fields
+@dataclass(slots=True)
+class _ParserPlan(QuestionPlan):
+    """The fields the parser adds to QuestionPlan (as_of, asks_plan, plan_for), set by the test."""
+
+    as_of: datetime | None = None
+    asks_plan: bool = False
+    plan_for: TimeScope | None = None
+
+
+def _with_fields(monkeypatch, **fields):
+    def parse(*args, **kw):
+        base = parse_question(*args, **kw)
+        return _ParserPlan(**{f: getattr(base, f) for f in QuestionPlan.__dataclass_fields__}, **fields)
+
+    monkeypatch.setattr(agent_module, "parse_question", parse)
+
+
+def test_parser_as_of_decides_and_a_past_state_without_a_fact_uses_the_latest_record(week, monkeypatch):
+    key, ask = week
+    _with_fields(monkeypatch, as_of=THU)
+    a = ask("Where was the parcel on Wednesday?")  # no semantic fact on the parcel: episodic, up to as_of
+    assert a.sufficient and a.evidence[0].node_id == key["parcel"].id and "front door" in a.answer
+    _with_fields(monkeypatch, as_of=None)  # the parser says: no past state -> no state lookup
+    b = ask("Where was the bike on Wednesday?")
+    assert not any(s.detail.startswith("state:") for s in b.trace)
+
+
+def test_what_is_planned_for_a_day_filters_plans_by_their_target(week, monkeypatch):
+    _, ask = week
+    _with_fields(monkeypatch, asks_plan=True, plan_for=TimeScope(THU, FRI, "Thursday"))
+    a = ask("What is planned for the team on Thursday?")
+    assert a.sufficient and a.answer.startswith("the team meeting, planned for Thursday 10 December 2026")
+    _with_fields(monkeypatch, asks_plan=True, plan_for=TimeScope(FRI, FRI + timedelta(days=1), "Friday"))
+    b = ask("What is planned for the team on Friday?")
+    assert not b.answer.startswith("the team meeting, planned")
