@@ -38,8 +38,8 @@ from memory_core.retrieval import answer as compose
 from memory_core.retrieval.beam import FINE_LEVELS, entity_windows, locate
 from memory_core.retrieval.context import Query, Scored, SearchContext
 from memory_core.retrieval.facts import current_state, describe_plan, find_plan
-from memory_core.retrieval.occurrences import Occurrence, find_occurrences
 from memory_core.retrieval.lexical import LexicalScorer
+from memory_core.retrieval.occurrences import Occurrence, find_occurrences
 from memory_core.retrieval.question import QuestionPlan, extract_keywords, extract_phrases, match_entities, parse_question
 from memory_core.settings import RetrievalSettings
 from memory_core.stores.base import VectorStore

@@ -14,7 +14,8 @@ first ...", and locates each side of "did X happen before Y". It works in three 
    plants") is recognised on the sentence that says it. A sentence's score is
    ``combine(cos(query, sentence), lexical coverage, lexical_weight)``; a clip is an occurrence when
    its best sentence scores ``>= OCCURRENCE_SCORE`` and matches every content word of the query
-   (same stem, or a word-vector cosine ``>= KEYWORD_MATCH``: see :func:`sentence_scores`).
+   (same stem, or a word-vector cosine ``>= KEYWORD_MATCH``: see :func:`sentence_scores`). When the
+   question names a known person, the clip must carry that entity (seen or heard) or say the name.
 3. **Group** verified clips into distinct occurrences by their EVENT ancestor (clip -> scene ->
    event via ``parent_id``), by the scene when the event is longer than :data:`COARSE_EVENT_S`, by
    time gaps when clips have no parent yet; then groups of one source less than :data:`GAP_S`
@@ -157,10 +158,14 @@ def _verify(ctx: SearchContext, query: Query, embedder, clips: list[Scored]) -> 
     scores, matched = sentence_scores(query, texts, embedder, ctx.settings.lexical_weight,
                                       min_score=OCCURRENCE_SCORE - (ENTITY_BONUS if query.entity_ids else 0.0))
     score = {t: float(sc) if ok else -1.0 for t, sc, ok in zip(texts, scores, matched)}
+    names = [w.lower() for w in re.findall(r"\b[A-Z][\w'-]{2,}", query.text) if w.lower() not in STOPWORDS]
     out = []
     for c in clips:
         if not units[c.id]:
             continue
+        if query.entity_ids and not query.entity_ids.intersection(c.entity_ids) and not any(
+                n in tokenize(c.text) for n in names):
+            continue  # "did Alice water the plants": Alice is neither seen, heard nor named there
         best = max(units[c.id], key=lambda u: score[u])
         bonus = ENTITY_BONUS if query.entity_ids and query.entity_ids.intersection(c.entity_ids) else 0.0
         if score[best] + bonus >= OCCURRENCE_SCORE:

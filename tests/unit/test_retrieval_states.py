@@ -17,10 +17,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 import building_support as bs
-from api_schemas import Kind, Level, Question, QuestionType
+from api_schemas import EntityKind, Kind, Level, Question, QuestionType
 from memory_core.building.semantic import SemanticBuilder
-from memory_core.domain import MemoryNode
-from memory_core.ids import node_id
+from memory_core.domain import Entity, MemoryNode
+from memory_core.ids import entity_id, node_id
 import memory_core.retrieval.agent as agent_module
 from memory_core.retrieval.agent import RetrievalAgent
 from memory_core.retrieval.answer import NOT_ENOUGH
@@ -58,6 +58,7 @@ EPISODES = [
     Ep("bike-back", FRI + timedelta(hours=8), [(4, "Tom", "The bike is in the garage again.")]),
 ]
 CLIPS = 6
+VOICES = {name: entity_id(bs.TENANT, bs.SOURCE, EntityKind.VOICE.value, name) for name in ("Tom", "Priya")}
 
 
 def _nid(*key) -> str:
@@ -86,11 +87,13 @@ def _build(repo, vectors, embedder) -> dict[str, MemoryNode]:
             text = f"{who} said: '{words}' People visible: {who}." if who else FILLER
             speakers = [{"label": who, "text": words, "start_s": 0.0}] if who else []
             clip = node(Level.CLIP, Kind.EPISODIC, (ep.name, i), c0, c0 + timedelta(seconds=10), text,
-                        parent_id=scene.id, attributes={"speakers": speakers})
+                        parent_id=scene.id, attributes={"speakers": speakers}, entity_ids=[VOICES[who]] if who else [])
             if who:
                 key.setdefault(ep.name, clip)
                 key[f"{ep.name}/{i}"] = clip
         scene.text = event.text = " ".join(n.text for n in nodes[-CLIPS:] if n.text != FILLER)
+    for name, eid in VOICES.items():
+        repo.upsert_entity(Entity(id=eid, tenant=bs.TENANT, source=bs.SOURCE, kind=EntityKind.VOICE, label=name, name=name))
     semantic = SemanticBuilder(None, None, bs.ctx(start=MON)).update(nodes)
     nodes += semantic
     for n in semantic:
@@ -166,6 +169,9 @@ def test_count_across_days_with_paraphrases_one_evidence_per_occurrence(week):
     assert any(s.action == "verify" for s in a.trace)
     since_tue = ask("How many times did I water the plants since Tuesday?")
     assert since_tue.answer.startswith("2 times")
+    assert ask("How many times did Tom water the plants?").answer.startswith("3 times")
+    priya = ask("How many times did Priya water the plants?")  # Tom did, every time
+    assert not priya.sufficient and priya.answer == NOT_ENOUGH
 
 
 def test_first_and_last_pick_across_the_whole_range(week):
