@@ -136,6 +136,10 @@ class SemanticBuilder:
             o = find_ocr_state(line, n.start, n.id)
             if o is not None:
                 out.append(o)
+            for p in find_plans(line, n.start, n.id):  # a sign: "MEETING MOVED TO THURSDAY"
+                if p.subject_text.isupper():
+                    p.subject_text = p.subject_text.lower()
+                out.append(p)
         return out
 
     def _llm_observations(self, n: MemoryNode) -> list[Observation]:
