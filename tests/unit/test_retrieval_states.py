@@ -244,3 +244,23 @@ def test_what_is_planned_for_a_day_filters_plans_by_their_target(week, monkeypat
     _with_fields(monkeypatch, asks_plan=True, plan_for=TimeScope(FRI, FRI + timedelta(days=1), "Friday"))
     b = ask("What is planned for the team on Friday?")
     assert not b.answer.startswith("the team meeting, planned")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Where was the bike on Wednesday?", THU),
+    ("What was the door code before Thursday?", THU),
+    ("Was the back door open on Tuesday?", WED),
+    ("What was said about the bike on Wednesday?", None),  # an event, not a state
+    ("Where was Tom on Wednesday?", None),  # a person's whereabouts: episodic
+    ("Where was the bike?", None),  # no time: nothing to be "as of"
+    ("Where is the bike now?", NOW),  # current state
+])
+def test_which_questions_ask_for_a_state_at_a_time(text, expected):
+    from memory_core.retrieval.agent import _state_as_of
+    from memory_core.retrieval.context import SearchContext
+
+    plan = parse_question(text, NOW)
+    end = plan.scope.end if plan.scope else None
+    ctx = SearchContext(None, RetrievalSettings(), bs.TENANT, None, plan.scope.start if plan.scope else None,
+                        min(end, NOW) if end else NOW, 10, 10.0)
+    assert _state_as_of(plan, ctx, NOW) == expected
