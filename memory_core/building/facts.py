@@ -6,7 +6,12 @@ Recognised forms (case-insensitive), each giving ``(subject, predicate, value)``
   :data:`STATES` ("The front door is locked now" -> front door / state / locked).
 - "<X> is/are (now) in/at/inside/on <place>": predicate ``location`` ("The keys are on the kitchen
   table" -> keys / location / on the kitchen table).
-- "<X> moved/was moved/went to <place>": predicate ``location``, value "at <place>".
+- "<X> moved/was moved/went to <place>": predicate ``location``, value "at <place>" - unless the
+  place is a time ("the meeting moved to Thursday"): that is a plan (:mod:`memory_core.building.plans`).
+- "<X> is/are (now) <number or code>", "<X> (has|was) changed to <number or code>": predicate
+  ``value`` ("The door code is 4719" -> door code / value / 4719; "the price is 40,000 euros"). A
+  value is one token with a digit (digits, separators, letters: "4719", "40,000", "B12", "6:30")
+  and an optional unit from :data:`UNITS`, ending the clause; times are plans, not values.
 - on-screen lines "<SUBJECT> (IS) <STATE>" ("GATE 7 OPEN" -> gate 7 / state / open).
 
 Subjects are the last 1-4 words before the verb, cut at determiners, punctuation and
@@ -34,6 +39,14 @@ _ADV = r"(?:(?:now|still|currently|already|finally|also)\s+)?"
 _VERB_STATE = re.compile(rf"(?i)(?:\s+(?:is|are|has\s+been|have\s+been)\s+|'s\s+){_ADV}(?P<state>{_STATE_RE})(?![\w-])")
 _VERB_PLACE = re.compile(rf"(?i)\s+(?:is|are)\s+{_ADV}(?P<prep>in|at|inside|on)\s+(?P<place>[\w' -]+)")
 _VERB_MOVE = re.compile(r"(?i)\s+(?:moved|was\s+moved|were\s+moved|has\s+been\s+moved|have\s+been\s+moved|went)\s+to\s+(?P<place>[\w' -]+)")
+UNITS = ("euros", "euro", "dollars", "dollar", "pounds", "pound", "percent", "degrees", "kilometres",
+         "kilometers", "km", "miles", "kg", "kilos", "litres", "liters")
+_VERB_VALUE = re.compile(
+    r"(?i)\s+(?:(?:is|are|was|were)\s+(?:now\s+|still\s+)?|(?:has|have|had)\s+(?:now\s+)?changed\s+to\s+"
+    r"|(?:was|were|has\s+been|have\s+been)\s+changed\s+to\s+|changed\s+to\s+)"
+    rf"(?P<value>[$€£]?[A-Za-z]*\d[\w,.:/-]*(?:\s+(?:{'|'.join(UNITS)}))?)"
+    r"(?=\s*(?:[.,;!?]|$|\s+(?:and|but|so|now|today|then|again|this|yesterday|tonight|last|since|earlier|already)\b))"
+)
 _OCR_STATE = re.compile(rf"(?i)^\s*(?P<subj>[\w' -]{{2,40}}?)\s*[:\-]?\s+(?:is\s+)?(?P<state>{_STATE_RE})\s*[.!]?\s*$")
 
 _DETERMINERS = {"the", "a", "an", "my", "our", "your", "his", "her", "their", "its", "this", "that", "these", "those", "some"}
@@ -49,7 +62,9 @@ _PLACE_STOP = re.compile(
 
 @dataclass(slots=True)
 class Observation:
-    """One stated fact: ``subject`` normalised (lower case), ``subject_text`` as written."""
+    """One stated fact: ``subject`` normalised (lower case), ``subject_text`` as written, said or
+    shown at ``at`` (aware UTC). Plans (predicate ``"plan"``) also carry the planned window
+    ``[target_start, target_end)`` (aware UTC) and its words ``target_text`` ("Thursday at 3pm")."""
 
     subject: str
     subject_text: str
@@ -58,9 +73,14 @@ class Observation:
     at: datetime
     evidence_id: str
     quote: str = ""
+    target_start: datetime | None = None
+    target_end: datetime | None = None
+    target_text: str = ""
 
 
-def _subject_before(text: str) -> tuple[str, str] | None:
+def subject_before(text: str) -> tuple[str, str] | None:
+    """``(normalised, as written)`` subject at the end of ``text`` (the last 1-4 words of its last
+    clause, cut at determiners and conjunctions); ``None`` for pronouns and empty text."""
     clause = re.split(r"[,;:.!?\"()]", text)[-1]
     words = clause.split()
     picked: list[str] = []
@@ -81,18 +101,28 @@ def _place(raw: str) -> str:
 
 
 def find_states(sentence: str, at: datetime, evidence_id: str) -> list[Observation]:
-    """State and location observations in one spoken or written sentence."""
+    """State, location and value observations in one spoken or written sentence (a move to a time is a
+    plan, found by :func:`memory_core.building.plans.find_plans`, not a location)."""
+    from memory_core.building.plans import is_time_expression  # plans imports this module
+
     out: list[Observation] = []
-    for pat, pred in ((_VERB_STATE, "state"), (_VERB_PLACE, "location"), (_VERB_MOVE, "location")):
+    for pat, pred in ((_VERB_STATE, "state"), (_VERB_PLACE, "location"), (_VERB_MOVE, "location"), (_VERB_VALUE, "value")):
         for m in pat.finditer(sentence):
-            subj = _subject_before(sentence[: m.start()])
+            subj = subject_before(sentence[: m.start()])
             if subj is None:
                 continue
             if pred == "state":
                 value = _CANON.get(m.group("state").casefold(), m.group("state").casefold())
-                if value in ("on", "off") and re.match(r"\s*(?:the|a|my)\b", sentence[m.end():], re.I):
-                    continue  # "is on the table" is a place, not a switch
+                if value in ("on", "off") and (re.match(r"\s*(?:the|a|my)\b", sentence[m.end():], re.I)
+                                               or is_time_expression(sentence[m.end():])):
+                    continue  # "is on the table" is a place, "is on Friday" a plan, not a switch
+            elif pred == "value":
+                if is_time_expression(sentence[m.start("value"):]):
+                    continue  # "the call is at 15:30" is a plan
+                value = m.group("value").rstrip(".,:/-")
             else:
+                if is_time_expression(sentence[m.start("place"):]):
+                    continue
                 place = _place(m.group("place"))
                 if not place:
                     continue

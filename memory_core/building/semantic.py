@@ -6,6 +6,11 @@
   (``valid_to``, ``superseded_by``); the last one is current. Ingesting an older file later inserts
   its observations at their time, so stale state never becomes current. Facts keep up to 50
   observations (the first 10 and the latest 40) to re-split runs when older footage arrives.
+- Plans (level event, ``fact_type`` "plan"): "the meeting moved to Thursday" from
+  :mod:`memory_core.building.plans`, chained per subject the same way (by when they were said: a
+  later "moved to Friday" supersedes it). A plan's span is when it was *said*; the planned time is
+  kept apart in ``target_start``/``target_end``/``target_text``, so a question about Thursday never
+  reads the plan as something seen on Thursday.
 - Facts (level event, ``fact_type`` "fact"): with an LLM configured, {subject, predicate, value}
   triples from event summaries, chained the same way; any LLM failure is skipped silently.
 - Routines (level story, ``fact_type`` "routine"): content-bearing scene memories of the source
@@ -32,6 +37,7 @@ from api_schemas import Kind, Level
 from memory_core import ids
 from memory_core.building.context import BuildContext
 from memory_core.building.facts import Observation, find_ocr_state, find_states
+from memory_core.building.plans import PREDICATE as PLAN, find_plans
 from memory_core.building.summarise import split_sentences
 from memory_core.domain import MemoryNode
 from memory_core.logging import get_logger
@@ -88,7 +94,7 @@ class SemanticBuilder:
                 ft = n.attributes.get("fact_type")
                 if ft == "routine":
                     self._routines.append(n)
-                elif ft in ("state", "fact"):
+                elif ft in ("state", "fact", "plan"):
                     self._facts.setdefault((n.attributes["subject"], n.attributes["predicate"]), []).append(n)
             if len(page) < _PAGE:
                 break
@@ -108,7 +114,9 @@ class SemanticBuilder:
             self._load()
         fresh = [n for n in new_nodes if n.kind is Kind.EPISODIC and n.id not in self._seen]
         self._seen.update(n.id for n in fresh)
-        obs: list[tuple[str, Observation]] = [("state", o) for n in fresh if n.level is Level.CLIP for o in self._clip_observations(n)]
+        obs: list[tuple[str, Observation]] = [
+            ("plan" if o.predicate == PLAN else "state", o) for n in fresh if n.level is Level.CLIP for o in self._clip_observations(n)
+        ]
         if self.ctx.llm is not None:
             obs += [("fact", o) for n in fresh if n.level is Level.EVENT for o in self._llm_observations(n)]
         out = self._apply(obs)
@@ -123,10 +131,15 @@ class SemanticBuilder:
             at = n.start if n.media_start_s is None else add_seconds(n.start, float(rec.get("start_s", 0.0)) - n.media_start_s)
             for sentence in split_sentences(rec.get("text", "")):
                 out.extend(find_states(sentence, at, n.id))
+                out.extend(find_plans(sentence, at, n.id))
         for line in n.attributes.get("ocr", []):
             o = find_ocr_state(line, n.start, n.id)
             if o is not None:
                 out.append(o)
+            for p in find_plans(line, n.start, n.id):  # a sign: "MEETING MOVED TO THURSDAY"
+                if p.subject_text.isupper():
+                    p.subject_text = p.subject_text.lower()
+                out.append(p)
         return out
 
     def _llm_observations(self, n: MemoryNode) -> list[Observation]:
@@ -158,7 +171,10 @@ class SemanticBuilder:
             fact_type = items[0][0]
             subject_text = old[0].attributes.get("subject_text", items[0][1].subject_text) if old else items[0][1].subject_text
             for _ft, o in items:
-                records.setdefault((o.at.isoformat(), o.evidence_id, o.value), [o.at.isoformat(), o.evidence_id, o.value, o.quote])
+                rec = [o.at.isoformat(), o.evidence_id, o.value, o.quote]
+                if o.target_start is not None and o.target_end is not None:  # a plan: its planned window
+                    rec += [o.target_start.isoformat(), o.target_end.isoformat(), o.target_text]
+                records.setdefault((o.at.isoformat(), o.evidence_id, o.value), rec)
             ordered = sorted(records.values(), key=lambda r: (parse_iso(r[0]), r[1]))
             runs: list[list[list]] = []
             for r in ordered:
@@ -191,7 +207,7 @@ class SemanticBuilder:
         start, last = parse_iso(run[0][0]), parse_iso(run[-1][0])
         evidence = list(dict.fromkeys(r[1] for r in kept))
         ctx = self.ctx
-        return MemoryNode(
+        node = MemoryNode(
             id=ids.node_id(ctx.tenant, ctx.source, Level.EVENT.value, Kind.SEMANTIC.value, key[0], key[1], start.isoformat()),
             tenant=ctx.tenant, source=ctx.source, level=Level.EVENT, kind=Kind.SEMANTIC,
             start=start, end=last, text="", evidence_ids=evidence,
@@ -202,13 +218,27 @@ class SemanticBuilder:
                 "days": sorted({parse_iso(r[0]).date().isoformat() for r in kept}),
                 "observations": kept, "quote": run[-1][3] if len(run[-1]) > 3 else "",
             },
-            provenance={**ctx.provenance, "facts": "rules-v1" if fact_type == "state" else f"llm:{getattr(ctx.llm, 'name', '?')}"},
+            provenance={**ctx.provenance, "facts": f"llm:{getattr(ctx.llm, 'name', '?')}" if fact_type == "fact" else "rules-v1"},
         )
+        if fact_type == "plan" and len(run[-1]) > 6:
+            node.attributes.update(target_start=run[-1][4], target_end=run[-1][5], target_text=run[-1][6])
+        return node
 
     @staticmethod
     def _fact_text(f: MemoryNode, nxt: MemoryNode | None) -> str:
         a = f.attributes
         subj, value, pred = a["subject_text"], a["value"], a["predicate"]
+        if a["fact_type"] == "plan":
+            the = "the " if subj[:1].islower() else ""
+            target = a.get("target_start") or value
+            try:
+                when = f"{parse_iso(target):%A %d %B %Y}" + ("" if str(value).count(":") == 0 else f" at {parse_iso(target):%H:%M} UTC")
+            except ValueError:
+                when = str(value)
+            said = f"said {_when(f.start)}" + (f", last said {_when(f.end)}" if f.end != f.start and nxt is None else "")
+            if nxt is None:
+                return f"Plan: {the}{subj} is planned for {when} ({a.get('target_text') or value}; {said})."
+            return f"Earlier plan: {the}{subj} was planned for {when} ({said}; then changed to {nxt.attributes['value']})."
         if a["fact_type"] == "fact":
             phrase_now, phrase_then = f"{subj} {pred} {value}", f"{subj} {pred} {value}"
         elif pred == "location":

@@ -5,9 +5,13 @@ Coarse to fine with backtracking over the memory hierarchy (VideoLucy, Zuo et al
 question costs a handful of filtered searches (see :mod:`memory_core.retrieval.beam`):
 
 1. parse: type, content query, keywords, named entities, time scope (``question``/``timeparse``);
-2. by type: ``how_many`` counts distinct occurrences (``facts.count_occurrences``);
-   ``current_state`` reads the latest valid semantic state (``facts.current_state``), else the
-   most recent strong episodic evidence; ``order`` locates both events and compares their times;
+2. by type: ``how_many`` counts distinct occurrences across the whole scope
+   (``occurrences.find_occurrences``: scan, sentence-level verification, one per episode);
+   ``current_state`` reads the semantic state valid at ``as_of`` (``facts.current_state``; now, or
+   the end of the scope for a state in the past: "where was the bike on Thursday?"), else the most
+   recent strong episodic evidence before ``as_of``; ``order`` finds the first occurrence of both
+   events and compares their times; "when is the meeting?" reads the plan in force
+   (``facts.find_plan``); "first"/"last" pick the earliest/latest occurrence in the whole scope;
    a question without content ("what happened yesterday?") lists the summaries in its scope;
    everything else runs ``beam.locate`` (coarse search, beam, descent, backtracking, fallback);
 3. answer: the expected answer type (``answer_types``) and the span of that type extracted from
@@ -39,8 +43,9 @@ from memory_core.retrieval.answer_types import AnswerType, answer_type
 from memory_core.retrieval.extract import PARSED_TYPES, Extraction, extract
 from memory_core.retrieval.beam import FINE_LEVELS, entity_windows, locate
 from memory_core.retrieval.context import Query, Scored, SearchContext
-from memory_core.retrieval.facts import count_occurrences, current_state
+from memory_core.retrieval.facts import current_state, describe_plan, find_plan
 from memory_core.retrieval.lexical import LexicalScorer
+from memory_core.retrieval.occurrences import Occurrence, find_occurrences
 from memory_core.retrieval.speakers import current_labels
 from memory_core.retrieval.units import strip_label
 from memory_core.retrieval.question import QuestionPlan, extract_keywords, extract_phrases, match_entities, parse_question
@@ -56,6 +61,11 @@ NEIGHBOUR_WEIGHT, ADJACENT_WEIGHT = 0.9, 0.85  # weights of neighbouring evidenc
 MAX_AROUND = 16  # clips read around the primary: a scene (<= 120 s) of 10 s clips plus one each side
 _NOT_EXTRACTED = (AnswerType.COUNT, AnswerType.BEFORE_AFTER)
 _COUNT_PREFIX = re.compile(r"^\s*how\s+(?:many\s+times|often|frequently)\s+(?:did|does|do|was|were|has|have|is|are|had)?\s*", re.I)
+# a state asked about a past time: "where was the bike ...", "what was the door code ...", "was the gate open ..."
+_PAST_STATE = re.compile(
+    r"^\s*(?:(?:where|what|which|how)\b[^?]*?\b(?:was|were)\s+(?:the|my|our|your|his|her|their|a|an)\b"
+    r"|(?:was|were)\s+(?:the|my|our|your|his|her|their)\b)", re.I)
+_PLAN_QUESTION = re.compile(r"^\s*(?:and\s+|so\s+)?(?:when|what\s+(?:time|day|date))\s+(?:is|are|was|were|will|'s)\b|^\s*when's\b", re.I)
 
 
 @dataclass(slots=True)
@@ -137,27 +147,35 @@ class RetrievalAgent:
             return entity_windows(self.repo, ctx.tenant, plan.entity_ids, ctx.start, ctx.end, ctx.sources)
 
         if plan.qtype is QuestionType.HOW_MANY:
-            occ, saturated = yield from count_occurrences(ctx, query, self.repo)
+            occ, saturated = yield from find_occurrences(ctx, query, self.repo, self.embedder)
             often = bool(re.search(r"\bhow\s+(often|frequently)\b", plan.text, re.I))
             starts = [o.start for o in occ]
             return _Outcome([o.best for o in occ][:MAX_EVIDENCE], bool(occ),
                             lambda nodes: compose.compose_count(starts, tz, often, at_least=saturated))
-        if plan.qtype is QuestionType.CURRENT_STATE or plan.as_of is not None:  # a state now or at a past time
-            as_of = min(now, ctx.end) if ctx.end else now
-            st = yield from current_state(ctx, query, self.repo, as_of)
-            if st is not None:
-                items = [*st.evidence, st.fact, *st.others]
-                return _Outcome(items, True, lambda nodes: compose.compose_state(
-                    self._sentence(nodes, st.fact, query), st.since, tz))
-            pool = yield from locate(ctx, query, self.repo, windows(), semantic=False)
-            ok = _judge(ctx, query)
-            primary = _pick(pool, "last", ok)
-            return _Outcome(_ordered(pool, primary, question.top_k, ok), primary is not None,
-                            lambda nodes: compose.compose_state(self._sentence(nodes, primary, query), primary.start, tz, episodic=True))
+        as_of = _state_as_of(plan, ctx, now)
+        if as_of is not None:
+            # a past state the parser marked (plan.as_of) may have begun before the scope: (open, as_of)
+            past = getattr(plan, "as_of", None) is not None
+            if past:
+                ctx.start = None
+            outcome = yield from self._state(ctx, query, tz, as_of, windows, question.top_k,
+                                             episodic=past or plan.qtype is QuestionType.CURRENT_STATE)
+            if outcome is not None:
+                return outcome
+        if _asks_plan(plan):
+            target = getattr(plan, "plan_for", None)
+            pl = yield from find_plan(ctx, query, self.repo, min(now, ctx.end) if ctx.end else now, target)
+            if pl is not None:
+                lead = "when" if plan.qtype is QuestionType.WHEN else "what"
+                return _Outcome([*pl.evidence, pl.fact, *pl.others], True, lambda nodes: describe_plan(pl, tz, lead))
         if plan.qtype is QuestionType.ORDER:
             found: list[Scored | None] = []
             for label, sub in zip("AB", plan.sub_queries):
                 q = self._query(sub, extract_keywords(sub), extract_phrases(sub), plan.entity_ids, f"{label}: ")
+                occ, _ = yield from find_occurrences(ctx, q, self.repo, self.embedder, via="order")
+                if occ:
+                    found.append(_pick({}, "first", _judge(ctx, q), occ))
+                    continue
                 pool = yield from locate(ctx, q, self.repo, semantic=False)
                 found.append(_pick(pool, None, _judge(ctx, q)))
             a, b = found
@@ -176,7 +194,10 @@ class RetrievalAgent:
             return _Outcome(items, bool(items), lambda nodes: compose.compose_summary(items, tz, label))
         pool = yield from locate(ctx, query, self.repo, windows())
         ok = _judge(ctx, query)
-        primary = _pick(pool, plan.ordinal, ok)
+        occ = None
+        if plan.ordinal in ("first", "last"):  # across the whole scope, not among the top hits
+            occ, _ = yield from find_occurrences(ctx, query, self.repo, self.embedder, via=plan.ordinal)
+        primary = _pick(pool, plan.ordinal, ok, occ)
         items = [i for i in _ordered(pool, primary, question.top_k, ok) if i is primary or _inside_scope(i, ctx)]
 
         def deterministic(nodes: dict) -> str:
@@ -189,6 +210,23 @@ class RetrievalAgent:
             return compose.compose_what(sentence, primary, tz)
 
         return _Outcome(items, primary is not None, deterministic)
+
+    def _state(self, ctx: SearchContext, query: Query, tz: tzinfo, as_of: datetime, windows, top_k: int, episodic: bool):
+        """The state valid at ``as_of`` from semantic memory; else, when ``episodic``, the latest
+        strong episodic evidence in the scope (``None`` when neither)."""
+        st = yield from current_state(ctx, query, self.repo, as_of)
+        if st is not None:
+            items = [*st.evidence, st.fact, *st.others]
+            return _Outcome(items, True, lambda nodes: compose.compose_state(
+                self._sentence(nodes, st.fact, query), st.since, tz))
+        if not episodic:
+            return None
+        pool = yield from locate(ctx, query, self.repo, windows(), semantic=False)
+        pool = {k: v for k, v in pool.items() if v.start < as_of}
+        ok = _judge(ctx, query)
+        primary = _pick(pool, "last", ok)
+        return _Outcome(_ordered(pool, primary, top_k, ok), primary is not None,
+                        lambda nodes: compose.compose_state(self._sentence(nodes, primary, query), primary.start, tz, episodic=True))
 
     def _summary(self, ctx: SearchContext, query: Query, top_k: int):
         """A question without content: the summaries in the scope, in time order."""
@@ -383,10 +421,50 @@ def _judge(ctx: SearchContext, query: Query) -> Callable[[Scored], bool]:
     return lambda item: ctx.is_evidence(item, query)
 
 
-def _pick(pool: dict[str, Scored], ordinal: str | None, ok: Callable[[Scored], bool]) -> Scored | None:
-    """The primary evidence among hits that are evidence (``ok``): the best clip/scene (a clip when
-    within :data:`CLIP_PREFERENCE` of the best), the earliest/latest near-best one for ``ordinal``
-    "first"/"last"; else the best coarse memory; ``None`` when nothing is evidence."""
+def _asks_plan(plan: QuestionPlan) -> bool:
+    """Whether the question asks about a plan: the parser's ``plan.asks_plan`` where the parser
+    has that field; else a present/future "when is ..." question (:data:`_PLAN_QUESTION`)."""
+    if hasattr(plan, "asks_plan"):
+        return bool(plan.asks_plan)
+    return plan.qtype is QuestionType.WHEN and not plan.ordinal and bool(_PLAN_QUESTION.search(plan.text))
+
+
+def _state_as_of(plan: QuestionPlan, ctx: SearchContext, now: datetime) -> datetime | None:
+    """The moment a state question is about, or ``None`` when the question is not about a state.
+
+    ``plan.as_of`` when the parser sets it (where the parser has that field, it alone decides which
+    past questions are states); for ``current_state`` now (or the end of the scope when that is
+    earlier); without the parser's field, for a where/what question in the past tense about a thing
+    ("where was the bike on Thursday?", "what was the door code before Friday?", see
+    :data:`_PAST_STATE`) with a time scope that ends, the end of that scope (the latest state
+    before it holds)."""
+    explicit = getattr(plan, "as_of", None)
+    if explicit is not None:
+        return min(ensure_aware(explicit), now)
+    if plan.qtype is QuestionType.CURRENT_STATE:
+        return min(now, ctx.end) if ctx.end else now
+    if hasattr(plan, "as_of"):
+        return None
+    if (plan.qtype in (QuestionType.WHERE, QuestionType.WHAT) and not plan.ordinal and ctx.end is not None
+            and plan.scope is not None and plan.scope.end is not None and _PAST_STATE.search(plan.text)):
+        return min(ctx.end, now)
+    return None
+
+
+def _pick(pool: dict[str, Scored], ordinal: str | None, ok: Callable[[Scored], bool],
+          occurrences: list[Occurrence] | None = None) -> Scored | None:
+    """The primary evidence.
+
+    For ``ordinal`` "first"/"last" with ``occurrences`` (from ``find_occurrences`` over the whole
+    scope, time order): the best clip of the earliest/latest occurrence among those scoring at
+    least :data:`ORDINAL_RELATIVE` of the best occurrence (a weak, doubtful match does not become
+    "the first"). Otherwise among the hits that are evidence (``ok``): the best clip/scene (a clip
+    when within :data:`CLIP_PREFERENCE` of the best), the earliest/latest near-best one for
+    ``ordinal``; else the best coarse memory; ``None`` when nothing is evidence."""
+    if ordinal in ("first", "last") and occurrences:
+        top = max(o.best.score for o in occurrences)
+        near = [o for o in occurrences if o.best.score >= ORDINAL_RELATIVE * top]
+        return (min if ordinal == "first" else max)(near, key=lambda o: o.start).best
     fine = [s for s in pool.values() if s.level in FINE_LEVELS and s.kind in (Kind.EPISODIC, Kind.VISUAL) and ok(s)]
     if fine:
         best = max(s.score for s in fine)

@@ -1,119 +1,31 @@
-"""Counting recurring events and reading the current state.
+"""Reading semantic memory: the state at a moment, and plans (scheduled times).
 
-- :func:`count_occurrences`: strong clip hits across the scope grouped into distinct occurrences
-  by their EVENT ancestor (clip -> scene -> event via ``parent_id``); by the scene when the event is
-  longer than :data:`COARSE_EVENT_S`, by time gaps (:data:`GAP_S`) when clips have no parent yet.
 - :func:`current_state`: the semantic ``state`` facts on the question's subject, valid at the
-  reference moment (``valid_from <= as_of`` and not ended before it), latest ``valid_from`` wins.
+  reference moment ``as_of`` (``valid_from <= as_of`` and not ended before it), latest
+  ``valid_from`` wins. ``as_of`` is now for "is the door open?", and the end of the question's
+  time scope for a state in the past ("where was the bike on Thursday?" -> the latest state before
+  Friday 00:00). Facts are searched over all time up to ``as_of`` (a state set on Monday still
+  holds on Thursday), not only inside the scope. Plans are never states.
+- :func:`find_plan`: the plan (``fact_type`` "plan", made by ``building/plans.py``) on the
+  question's subject that was the latest said at ``as_of``: "the meeting moved to Thursday", said
+  on Monday, is a plan for Thursday, kept with both times (``valid_from`` = when it was said,
+  ``target_start``/``target_end`` = the planned time).
+
+Counting and first/last live in :mod:`memory_core.retrieval.occurrences`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
 
-from api_schemas import Kind, Level
-from memory_core.retrieval.beam import CLIP_KINDS, Steps
-from memory_core.retrieval.context import ENTITY_BONUS, Query, Scored, SearchContext
-from memory_core.retrieval.lexical import combine
+from api_schemas import Kind
+from memory_core.retrieval.beam import Steps
+from memory_core.retrieval.context import Query, Scored, SearchContext
 from memory_core.timeutil import ensure_aware, from_epoch, parse_iso
 
-COUNT_RELATIVE = 0.8  # a counted clip scores at least this share of the best clip's score
-COUNT_MIN_LEXICAL = 0.5  # ... and covers at least half of the keywords (when there are keywords)
-COARSE_EVENT_S = 3600.0  # events longer than this are too coarse to count by: use scenes
-GAP_S = 300.0  # parentless clips further apart than this are different occurrences
 SUBJECT_MARGIN = 0.08  # facts within this of the best score are on the same subject (no subject given)
-
-
-@dataclass(slots=True)
-class Occurrence:
-    """One distinct occurrence: its grouping key and its clips (best first)."""
-
-    key: str
-    clips: list[Scored]
-
-    @property
-    def best(self) -> Scored:
-        """The best-scored clip of the occurrence."""
-        return self.clips[0]
-
-    @property
-    def start(self) -> datetime:
-        """Start of the earliest clip."""
-        return min(c.start for c in self.clips)
-
-
-def _group(repo, tenant: str, clips: Sequence[Scored]) -> list[Occurrence]:
-    missing = [c.id for c in clips if not c.parent_id]  # the payload may predate the parent link
-    if missing:
-        linked = {n.id: n.parent_id for n in repo.get_nodes(tenant, missing) if n.parent_id}
-        clips = [replace(c, parent_id=linked.get(c.id)) if c.id in linked else c for c in clips]
-    scene_ids = list(dict.fromkeys(c.parent_id for c in clips if c.parent_id))
-    scenes = {n.id: n for n in repo.get_nodes(tenant, scene_ids)} if scene_ids else {}
-    event_ids = list(dict.fromkeys(n.parent_id for n in scenes.values() if n.parent_id))
-    events = {n.id: n for n in repo.get_nodes(tenant, event_ids)} if event_ids else {}
-    groups: dict[str, list[Scored]] = {}
-    loose: list[Scored] = []
-    for c in clips:
-        scene = scenes.get(c.parent_id) if c.parent_id else None
-        event = events.get(scene.parent_id) if scene is not None and scene.parent_id else None
-        if event is not None and event.duration_s <= COARSE_EVENT_S:
-            key = f"event:{event.id}"
-        elif c.parent_id:
-            key = f"scene:{c.parent_id}"
-        else:
-            loose.append(c)
-            continue
-        groups.setdefault(key, []).append(c)
-    loose.sort(key=lambda c: (c.source, c.start))
-    run: list[Scored] = []
-    for c in loose:
-        if run and (c.source != run[-1].source or (c.start - run[-1].end).total_seconds() > GAP_S):
-            groups[f"time:{run[0].id}"] = run
-            run = []
-        run.append(c)
-    if run:
-        groups[f"time:{run[0].id}"] = run
-    occ = [Occurrence(k, sorted(v, key=lambda c: -c.score)) for k, v in groups.items()]
-    return sorted(occ, key=lambda o: o.start)
-
-
-def count_occurrences(ctx: SearchContext, query: Query, repo) -> Steps:
-    """Yields trace steps; returns ``(occurrences, saturated)``: the distinct occurrences (time
-    order) of what ``query`` describes, and whether the hit limit was reached (then the count is a
-    lower bound).
-
-    Gathers up to ``settings.count_limit`` clip hits in the scope, keeps the strong ones (combined
-    score ``>= max(min_evidence_score, COUNT_RELATIVE * best)`` and lexical coverage
-    ``>= COUNT_MIN_LEXICAL`` when the query has keywords), collapses the episodic and visual node of
-    the same clip, and groups them (see the module docstring).
-    """
-    s = ctx.settings
-    flt = ctx.filter(levels=[Level.CLIP], kinds=CLIP_KINDS)
-    hits = ctx.search(query, flt, s.count_limit, via="count")
-    saturated = len(hits) >= s.count_limit
-    yield ctx.step("search", level=Level.CLIP, candidates=len(hits), best=hits[0].score if hits else None,
-                   detail=f"count: clips across the scope (limit {s.count_limit})"
-                          + (" - limit reached, the count may be a lower bound" if saturated else ""))
-    if not hits:
-        return [], False
-    floor = max(s.min_evidence_score, COUNT_RELATIVE * hits[0].score)
-    # unseen points have a cosine <= the lowest returned: could any of them still be strong?
-    lowest = min(h.cosine for h in hits)
-    saturated = saturated and combine(lowest, 1.0, s.lexical_weight) + ENTITY_BONUS >= floor
-    strong: dict[tuple, Scored] = {}
-    for h in hits:
-        if h.score < floor or (not query.scorer.empty and h.lexical < COUNT_MIN_LEXICAL):
-            continue
-        key = (h.source, h.start, h.end)  # the episodic and the visual node of one clip
-        if key not in strong or h.score > strong[key].score:
-            strong[key] = h
-    occ = _group(repo, ctx.tenant, list(strong.values()))
-    yield ctx.step("group", level=Level.EVENT, candidates=len(strong), best=hits[0].score,
-                   detail=f"{len(strong)} strong clips (>= {floor:.2f}) -> {len(occ)} distinct occurrences "
-                          "(by event ancestor; scene or time gap where no event)")
-    return occ, saturated
+PLAN = "plan"  # fact_type of plan nodes
 
 
 # --------------------------------------------------------------------------- state
@@ -148,16 +60,21 @@ class StateResult:
 
 def current_state(ctx: SearchContext, query: Query, repo, as_of: datetime) -> Steps:
     """Yields trace steps; returns a :class:`StateResult` or ``None`` when semantic memory holds no
-    relevant fact (score >= ``min_evidence_score``) valid at ``as_of``."""
+    relevant fact (:meth:`SearchContext.is_evidence`) valid at ``as_of`` (aware).
+
+    Searches the semantic memories of the question's sources from the beginning of memory to
+    ``as_of`` (the time scope's start does not apply: a state set earlier may still hold); plan
+    nodes are left out (a plan is not a state). Store errors propagate."""
     s = ctx.settings
-    hits = ctx.search(query, ctx.filter(kinds=[Kind.SEMANTIC], end=as_of), s.per_level_limit, via="state")
+    flt = ctx.filter(kinds=[Kind.SEMANTIC], end=as_of, scoped=False)
+    hits = ctx.search(query, flt, 2 * s.per_level_limit, via="state")
     relevant = [h for h in hits if ctx.is_evidence(h, query)]
     yield ctx.step("search", kind=Kind.SEMANTIC, candidates=len(hits), best=hits[0].score if hits else None,
-                   detail=f"current state: semantic facts up to {as_of.isoformat()}")
+                   detail=f"state: semantic facts up to {as_of.isoformat()}")
     if not relevant:
         return None
     nodes = {n.id: n for n in repo.get_nodes(ctx.tenant, [h.id for h in relevant])}
-    facts = [(h, nodes[h.id]) for h in relevant if h.id in nodes]
+    facts = [(h, nodes[h.id]) for h in relevant if h.id in nodes and nodes[h.id].attributes.get("fact_type") != PLAN]
     if not facts:
         return None
     top_h, top_n = facts[0]
@@ -197,3 +114,94 @@ def current_state(ctx: SearchContext, query: Query, repo, as_of: datetime) -> St
                    detail=f"latest of {len(group)} facts on '{subject or '?'}': {value or chosen_n.text[:60]!s} "
                           f"since {since.isoformat()} ({len(evidence)} evidence clips)")
     return StateResult(chosen_h, chosen_n, since, evidence, others)
+
+
+# --------------------------------------------------------------------------- plans
+@dataclass(slots=True)
+class PlanResult:
+    """The plan in force: its hit, node, when it was said (``said``), the planned time
+    ``[target_start, target_end)`` (aware UTC), its evidence clips (latest first) and older plans
+    on the same subject (e.g. the time it was moved from)."""
+
+    fact: Scored
+    node: object
+    said: datetime
+    target_start: datetime
+    target_end: datetime
+    evidence: list[Scored] = field(default_factory=list)
+    others: list[Scored] = field(default_factory=list)
+
+
+def find_plan(ctx: SearchContext, query: Query, repo, as_of: datetime, target=None) -> Steps:
+    """Yields trace steps; returns a :class:`PlanResult` or ``None``.
+
+    Looks for plan nodes relevant to ``query`` (:meth:`SearchContext.is_evidence`) said up to
+    ``as_of`` in the question's sources; among those on the best plan's subject, the one said last
+    before ``as_of`` is in force (a later "moved to Friday" supersedes "moved to Thursday"). The
+    question's time scope does not apply to when a plan was said. ``target`` (anything with aware
+    ``start``/``end``, ``None`` = open, e.g. the parser's ``plan_for`` :class:`TimeScope`) keeps only
+    plans whose planned window overlaps it ("what is planned for Thursday?"). Store errors propagate."""
+    s = ctx.settings
+    flt = ctx.filter(kinds=[Kind.SEMANTIC], end=as_of, scoped=False)
+    hits = ctx.search(query, flt, 2 * s.per_level_limit, via="plan")
+    relevant = [h for h in hits if ctx.is_evidence(h, query)]
+    nodes = {n.id: n for n in repo.get_nodes(ctx.tenant, [h.id for h in relevant])} if relevant else {}
+    plans = [(h, nodes[h.id]) for h in relevant if h.id in nodes and nodes[h.id].attributes.get("fact_type") == PLAN]
+    if target is not None:
+        plans = [p for p in plans if _overlaps(p[1], target)]
+    yield ctx.step("search", kind=Kind.SEMANTIC, candidates=len(hits), best=plans[0][0].score if plans else None,
+                   detail=f"plan: {len(plans)} relevant plans said up to {as_of.isoformat()}")
+    if not plans:
+        return None
+    subject = _norm(plans[0][1].attributes.get("subject"))
+    group = [p for p in plans if _norm(p[1].attributes.get("subject")) == subject]
+
+    def said(p) -> datetime:
+        return _as_time(p[1].attributes.get("valid_from"), p[1].start)
+
+    said_before = [p for p in group if said(p) <= as_of]
+    if not said_before:
+        return None
+    h, n = max(said_before, key=said)
+    a = n.attributes
+    t0 = _as_time(a.get("target_start"), None)
+    t1 = _as_time(a.get("target_end"), None)
+    if t0 is None or t1 is None:
+        return None
+    evidence: list[Scored] = []
+    if n.evidence_ids:
+        ev_flt = ctx.filter(node_ids=list(n.evidence_ids), scoped=False)
+        evidence = [e for e in ctx.search(query, ev_flt, len(n.evidence_ids), via="plan evidence") if e.start <= as_of]
+        evidence.sort(key=lambda e: e.start, reverse=True)
+    others = [p[0] for p in group if p[0].id != h.id]
+    yield ctx.step("plan", kind=Kind.SEMANTIC, candidates=len(group), best=h.score,
+                   detail=f"plan on '{subject}' said {said((h, n)).isoformat()}: {a.get('target_text') or ''} "
+                          f"-> {t0.isoformat()} .. {t1.isoformat()}")
+    return PlanResult(h, n, said((h, n)), t0, t1, evidence, others)
+
+
+def _overlaps(node, target) -> bool:
+    a = node.attributes
+    t0, t1 = _as_time(a.get("target_start"), None), _as_time(a.get("target_end"), None)
+    if t0 is None or t1 is None:
+        return False
+    lo, hi = getattr(target, "start", None), getattr(target, "end", None)
+    return (hi is None or t0 < hi) and (lo is None or t1 > lo)
+
+
+def describe_plan(result: PlanResult, tz: tzinfo, lead: str = "when") -> str:
+    """Short answer for a plan, then when it was said, e.g. ``Thursday 19 November 2026 (planned;
+    said Mon 16 Nov 2026 10:00 UTC: "The meeting moved to Thursday.")``; with ``lead="what"`` the
+    subject first: ``the meeting, planned for Thursday 19 November 2026 (said ...)``. A planned
+    time with a clock time (window under a day) shows it."""
+    start = result.target_start.astimezone(tz)
+    whole_day = (result.target_end - result.target_start).total_seconds() >= 86400 - 1
+    when = f"{start:%A} {start.day} {start:%B %Y}" + ("" if whole_day else f" at {start:%H:%M} {start:%Z}".rstrip())
+    said = result.said.astimezone(tz)
+    quote = str(result.node.attributes.get("quote") or "").strip()
+    if lead == "what":
+        subject = str(result.node.attributes.get("subject_text") or result.node.attributes.get("subject") or "")
+        the = "the " if subject[:1].islower() else ""
+        return (f"{the}{subject}, planned for {when} (said {said:%a} {said.day} {said:%b %Y %H:%M} {said:%Z}".rstrip()
+                + (f': "{quote}")' if quote else ")"))
+    return f"{when} (planned; said {said:%a} {said.day} {said:%b %Y %H:%M} {said:%Z}".rstrip() + (f': "{quote}")' if quote else ")")

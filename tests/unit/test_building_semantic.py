@@ -129,3 +129,22 @@ def test_llm_facts_from_event_summaries_and_silent_fallback(stores):
     assert fact.text.startswith("Current state: Bob Stone works as forklift driver") and fact.provenance["facts"] == "llm:tiny-chat"
     ingest(stores, bs.T0 + bs.hours(2), "llm-down", [(0.0, "Nothing to see.", [])], llm=ScriptedLLM(LLMError("down")))
     assert len(facts(repo)) == 1
+
+
+def test_plans_are_chained_by_when_they_were_said_and_kept_apart_from_states(stores):
+    repo, _ = stores
+    # Monday 08:00: moved to Thursday; Tuesday 08:00: postponed to Friday 3pm
+    ingest(stores, bs.T0, "mon", [(0.0, "The team meeting moved to Thursday.", []), (60.0, "The front door is locked.", []),
+                                  (120.0, None, ["YOGA CLASS MOVED TO FRIDAY"])])
+    ingest(stores, bs.T0 + bs.hours(24), "tue", [(0.0, "The team meeting was postponed until Friday at 3pm.", [])])
+    plans = [n for n in repo.list_nodes(bs.TENANT, source=bs.SOURCE, kind=Kind.SEMANTIC, limit=100)
+             if n.attributes["fact_type"] == "plan"]
+    (yoga,) = [n for n in plans if n.attributes["subject"] == "yoga class"]  # from a sign
+    assert yoga.attributes["target_start"] == "2026-11-20T00:00:00+00:00" and yoga.text.startswith("Plan: the yoga class is planned for Friday")
+    thursday, friday = sorted((n for n in plans if n.id != yoga.id), key=lambda n: n.start)
+    assert thursday.start == bs.T0 + timedelta(seconds=1)  # when it was said, not Thursday
+    assert thursday.attributes["target_start"] == "2026-11-19T00:00:00+00:00" and thursday.attributes["target_text"] == "Thursday"
+    assert thursday.attributes["superseded_by"] == friday.id and thursday.text.startswith("Earlier plan: the team meeting was planned for Thursday 19 November 2026")
+    assert friday.attributes["target_start"] == "2026-11-20T15:00:00+00:00" and friday.attributes["valid_to"] is None
+    assert friday.text.startswith("Plan: the team meeting is planned for Friday 20 November 2026 at 15:00 UTC")
+    assert [n.attributes["subject"] for n in facts(repo)] == ["front door"]  # the plan made no state or location
