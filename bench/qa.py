@@ -8,7 +8,8 @@ asks every question of ``bench.qaset.questions`` through the same agent as ``vid
 Prints one JSON line per category and one ``"category": "TOTAL"`` line: ``n``, evidence ``hit5``
 (gold span among the top 5 evidence items), answer ``acc`` (gold keywords in the answer of a
 sufficient answer; for unanswerable questions the not-enough-evidence answer), and a last line
-``"category": "NOT_ENOUGH"`` with the precision/recall of "not enough evidence".
+``"category": "NOT_ENOUGH"`` with the precision/recall of "not enough evidence", and a ``"RUN"``
+line (machine, load average before and after, median seconds per question).
 
     python -m bench.qa                      # render + ingest into bench/.cache/qa-home, then ask
     python -m bench.qa --skip-ingest        # re-ask on the existing home (seconds per question)
@@ -71,34 +72,39 @@ def ingest_week(home: Path) -> dict:
             "x_realtime": round(footage / elapsed, 2), "statuses": statuses}
 
 
-def ask_all(home: Path, only: set[str] | None = None) -> list[dict]:
-    """Ask every question (or those of the categories in ``only``) on ``home``; returns one row
-    per question: ``{"qid", "category", "question", "answer", "sufficient", "question_type",
-    "evidence": [{"start", "end", "score", "level", "kind", "text"}], "seconds"}`` (top 10 evidence,
-    times ISO 8601)."""
+def ask_questions(rt, questions) -> list[dict]:
+    """Ask ``questions`` (``GoldQuestion``) through ``rt.agent`` with ``now`` = ``script.NOW``;
+    returns one row per question: ``{"qid", "category", "question", "answer", "sufficient",
+    "question_type", "evidence": [{"start", "end", "score", "level", "kind", "text"}], "seconds"}``
+    (top 10 evidence items, times ISO 8601, best first as the agent ranks them)."""
     from api_schemas import Question
-    from bench.qaset.questions import QUESTIONS
     from bench.qaset.script import NOW
 
-    rt = _open_runtime(home)
     rows = []
+    for q in questions:
+        t0 = time.monotonic()
+        a = rt.agent.ask(Question(text=q.text, now=NOW), tenant=rt.settings.default_tenant)
+        rows.append({
+            "qid": q.qid, "category": q.category, "question": q.text, "answer": a.answer,
+            "sufficient": a.sufficient, "question_type": a.question_type.value,
+            "evidence": [{"start": e.start.isoformat(), "end": e.end.isoformat(), "score": round(e.score, 4),
+                          "level": e.level.value, "kind": e.kind.value, "text": e.text[:200]}
+                         for e in a.evidence[:10]],
+            "seconds": round(time.monotonic() - t0, 2),
+        })
+    return rows
+
+
+def ask_all(home: Path, only: set[str] | None = None) -> list[dict]:
+    """Open ``home`` and ask every question (or those of the categories in ``only``); rows as
+    :func:`ask_questions`."""
+    from bench.qaset.questions import QUESTIONS
+
+    rt = _open_runtime(home)
     try:
-        for q in QUESTIONS:
-            if only and q.category not in only:
-                continue
-            t0 = time.monotonic()
-            a = rt.agent.ask(Question(text=q.text, now=NOW), tenant=rt.settings.default_tenant)
-            rows.append({
-                "qid": q.qid, "category": q.category, "question": q.text, "answer": a.answer,
-                "sufficient": a.sufficient, "question_type": a.question_type.value,
-                "evidence": [{"start": e.start.isoformat(), "end": e.end.isoformat(), "score": round(e.score, 4),
-                              "level": e.level.value, "kind": e.kind.value, "text": e.text[:200]}
-                             for e in a.evidence[:10]],
-                "seconds": round(time.monotonic() - t0, 2),
-            })
+        return ask_questions(rt, [q for q in QUESTIONS if not only or q.category in only])
     finally:
         rt.close()
-    return rows
 
 
 def main() -> None:
@@ -129,6 +135,9 @@ def main() -> None:
         args.dump.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
     for line in summarise(rows):
         print(json.dumps(line), flush=True)
+    secs = sorted(r["seconds"] for r in rows)
+    print(json.dumps({"category": "RUN", **info, "load_avg_end": [round(x, 2) for x in os.getloadavg()],
+                      "ask_s_median": secs[len(secs) // 2] if secs else None}), flush=True)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Render the development week (``script.WEEK``) to media files with espeak-ng and ffmpeg.
 
-Each chunk: the video stream of a committed test clip (tests/data: Big Buck Bunny and bikes street
-footage, see tests/data/ATTRIBUTION.md) looped to the chunk's length and scaled to 640x360 at 15 fps;
+Each chunk: the video stream of a committed test clip (tests/data: Big Buck Bunny, a talking face,
+bikes street footage; see tests/data/ATTRIBUTION.md; only sign-free parts, ``BACKGROUND_WINDOW``)
+looped to the chunk's length, 640x360 at 15 fps;
 signs drawn in with ffmpeg ``drawtext`` (DejaVu Sans Bold, Debian ``fonts-dejavu-core``); audio is
 the chunk's lines spoken by espeak-ng (22.05 kHz mono) with pauses, over faint seeded pink noise.
 Output: ``bench/.cache/qaset/<chunk>.mp4`` plus ``manifest.json`` giving every line's and sign's
@@ -32,6 +33,9 @@ FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
 RATE = 22050  # espeak-ng's output rate (Hz)
 LEAD_S, GAP_S, TAIL_S, MIN_S = 2.5, 1.0, 3.0, 17.0
 WPM = 160  # espeak-ng speaking rate (words per minute; its default is 175)
+# Part of a background file to loop (seconds): sample.mp4 shows burned-in signs from 24 s on
+# ("DELIVERY BAY 3", "GATE 7 OPEN", see tests/data/make_sample.py) that are not part of the week.
+BACKGROUND_WINDOW = {"sample.mp4": (0.0, 24.0)}
 
 
 def _speak(text: str, voice: str, tmp: Path) -> np.ndarray:
@@ -79,6 +83,12 @@ def render_chunk(chunk: Chunk, out_dir: Path, seed: int) -> dict:
                           "media_start_s": a, "media_end_s": b})
         out = out_dir / f"{chunk.name}.mp4"
         bg = ROOT / "tests" / "data" / chunk.background
+        if chunk.background in BACKGROUND_WINDOW:
+            a0, a1 = BACKGROUND_WINDOW[chunk.background]
+            clean = tmp / "background.mp4"
+            subprocess.run(["ffmpeg", "-v", "error", "-y", "-ss", str(a0), "-t", str(a1 - a0), "-i", str(bg), "-an",
+                            "-c:v", "libx264", "-preset", "veryfast", "-crf", "18", str(clean)], check=True)
+            bg = clean
         subprocess.run([
             "ffmpeg", "-v", "error", "-y", "-stream_loop", "-1", "-i", str(bg), "-i", str(speech),
             "-f", "lavfi", "-i", f"anoisesrc=color=pink:amplitude=0.012:seed={seed}:sample_rate={RATE}",
