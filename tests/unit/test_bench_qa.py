@@ -111,3 +111,16 @@ def test_week_shape():
     assert len(intros) == 1  # Tom names himself exactly once
     assert sum(1 for c in WEEK for _ in c.signs) >= 4
     assert len({ln.id for c in WEEK for ln in c.lines}) == sum(len(c.lines) for c in WEEK)
+
+
+def test_calibration_split_is_stratified_and_disjoint():
+    from bench.qa_calibrate import split_halves
+
+    fit, held = split_halves(QUESTIONS)
+    assert {q.qid for q in fit}.isdisjoint({q.qid for q in held})
+    assert len(fit) + len(held) == len(QUESTIONS)
+    for cat in CATEGORIES:  # every category is in both halves, split as evenly as its size allows
+        n_fit = sum(q.category == cat for q in fit)
+        n_held = sum(q.category == cat for q in held)
+        assert n_fit >= 1 and n_held >= 1 and 0 <= n_fit - n_held <= 1
+    assert split_halves(list(reversed(QUESTIONS))) == (fit, held)  # independent of input order
