@@ -19,7 +19,9 @@ CATEGORIES = ("time_scoped", "current_state", "past_state", "count", "order", "w
 @dataclass(frozen=True)
 class GoldQuestion:
     """One graded question. ``keywords``: tuple of any-of groups (all groups required);
-    ``evidence``: gold span ids; ``mode``: "any" (one gold span in the top 5 suffices) or "all"."""
+    ``evidence``: gold span ids; ``mode``: "any" (one gold span in the top 5 suffices) or "all";
+    ``wrong``: words of the wrong option (the stale state, the other event, the speaker when the
+    question is about someone else): a keyword of the first group must come before them."""
 
     qid: str
     category: str
@@ -27,6 +29,7 @@ class GoldQuestion:
     keywords: tuple[tuple[str, ...], ...] = ()
     evidence: tuple[str, ...] = ()
     mode: str = "any"
+    wrong: tuple[str, ...] = ()
 
     @property
     def answerable(self) -> bool:
@@ -34,9 +37,10 @@ class GoldQuestion:
         return self.category != "unanswerable"
 
 
-def _q(cat: str, n: int, text: str, kw: list, ev: str | tuple = (), mode: str = "any") -> GoldQuestion:
+def _q(cat: str, n: int, text: str, kw: list, ev: str | tuple = (), mode: str = "any",
+       wrong: tuple[str, ...] = ()) -> GoldQuestion:
     groups = tuple((g,) if isinstance(g, str) else tuple(g) for g in kw)
-    return GoldQuestion(f"{cat}-{n:02d}", cat, text, groups, (ev,) if isinstance(ev, str) else tuple(ev), mode)
+    return GoldQuestion(f"{cat}-{n:02d}", cat, text, groups, (ev,) if isinstance(ev, str) else tuple(ev), mode, wrong)
 
 
 FOUR_DIGIT_NEW = ("9204", "nine two zero four")
@@ -53,21 +57,21 @@ QUESTIONS: tuple[GoldQuestion, ...] = (
     _q("time_scoped", 7, "What did the neighbour drop off on Wednesday morning?", [("parcel", "package", "kettle")], "wed-am-hannah"),
     _q("time_scoped", 8, "What did I do with the bike this morning?", [("picked", "collected", "pick")], "fri-am-bike"),
     # ----------------------------------------------------------- current state
-    _q("current_state", 1, "What's the side gate code?", [FOUR_DIGIT_NEW], "thu-am-code"),
-    _q("current_state", 2, "Where is the spare key?", ["drawer"], "wed-pm-key"),
-    _q("current_state", 3, "Is Daniel still in Lisbon?", [("no", "back", "returned", "got back")], "thu-pm-daniel"),
-    _q("current_state", 4, "Who is away at the moment?", ["hannah"], ("thu-pm-leeds", "fri-noon-goldfish")),
+    _q("current_state", 1, "What's the side gate code?", [FOUR_DIGIT_NEW], "thu-am-code", wrong=FOUR_DIGIT_OLD),
+    _q("current_state", 2, "Where is the spare key?", ["drawer"], "wed-pm-key", wrong=("bowl",)),
+    _q("current_state", 3, "Is Daniel still in Lisbon?", [("no", "back", "returned", "got back")], "thu-pm-daniel", wrong=("yes",)),
+    _q("current_state", 4, "Who is away at the moment?", ["hannah"], ("thu-pm-leeds", "fri-noon-goldfish"), wrong=("daniel",)),
     _q("current_state", 5, "Where is Hannah right now?", ["leeds"], ("thu-pm-leeds", "fri-noon-goldfish")),
-    _q("current_state", 6, "Is my bike still at the repair shop?", [("no", "picked", "collected")], "fri-am-bike"),
+    _q("current_state", 6, "Is my bike still at the repair shop?", [("no", "picked", "collected")], "fri-am-bike", wrong=("yes",)),
     _q("current_state", 7, "Who has Pepper now?", ["daniel"], "thu-pm-daniel"),
     # ----------------------------------------------------------- past state
-    _q("past_state", 1, "What was the side gate code on Tuesday?", [FOUR_DIGIT_OLD], "mon-am-code"),
-    _q("past_state", 2, "Where was the spare key kept on Tuesday?", ["bowl"], "mon-noon-key"),
+    _q("past_state", 1, "What was the side gate code on Tuesday?", [FOUR_DIGIT_OLD], "mon-am-code", wrong=FOUR_DIGIT_NEW),
+    _q("past_state", 2, "Where was the spare key kept on Tuesday?", ["blue bowl"], "mon-noon-key", wrong=("drawer",)),
     _q("past_state", 3, "Where was Daniel on Wednesday?", ["lisbon"], "mon-noon-lisbon"),
     _q("past_state", 4, "Where was my bike on Wednesday?", [("repair", "shop")], "tue-am-bike"),
-    _q("past_state", 5, "What was the gate code before it was changed?", [FOUR_DIGIT_OLD], "mon-am-code"),
+    _q("past_state", 5, "What was the gate code before it was changed?", [FOUR_DIGIT_OLD], "mon-am-code", wrong=FOUR_DIGIT_NEW),
     _q("past_state", 6, "Who was looking after Daniel's cat on Tuesday?", ["tom"], ("mon-noon-cat", "tue-pm-pepper")),
-    _q("past_state", 7, "Had the electricity bill been paid by Tuesday evening?", [("yes", "paid")], "tue-noon-paid"),
+    _q("past_state", 7, "Had the electricity bill been paid by Tuesday evening?", [("yes", "paid")], "tue-noon-paid", wrong=("no", "not")),
     # ----------------------------------------------------------- count across days
     _q("count", 1, "How many times were the balcony plants watered this week?", [("3", "three")],
        ("mon-am-plants", "wed-am-plants", "fri-am-plants"), "all"),
@@ -78,28 +82,28 @@ QUESTIONS: tuple[GoldQuestion, ...] = (
        ("mon-am-plants", "wed-am-plants", "fri-am-plants"), "all"),
     _q("count", 6, "How many runs did Tom do this week?", [("2", "two", "twice")], ("tue-am-run", "thu-am-run"), "all"),
     # ----------------------------------------------------------- order
-    _q("order", 1, "On Tuesday, did I go running before or after I dropped off the bike?", ["before"], ("tue-am-run", "tue-am-bike"), "all"),
-    _q("order", 2, "Which came first: moving the spare key or changing the gate code?", ["key"], ("wed-pm-key", "thu-am-code"), "all"),
-    _q("order", 3, "Did the neighbour's parcel arrive before or after Daniel got back?", ["before"], ("wed-am-hannah", "thu-pm-daniel"), "all"),
-    _q("order", 4, "On Friday morning, what came first, watering the plants or collecting the bike?", ["plants"], ("fri-am-plants", "fri-am-bike"), "all"),
-    _q("order", 5, "Was Priya's dentist visit before or after the gate code change?", ["after"], ("thu-am-code", "thu-noon-dentist"), "all"),
-    _q("order", 6, "Which was earlier, the lentil soup or the lunch at the cafe?", ["lentil"], ("tue-pm-soup", "wed-noon-cafe"), "all"),
+    _q("order", 1, "On Tuesday, did I go running before or after I dropped off the bike?", ["before"], ("tue-am-run", "tue-am-bike"), "all", ("after",)),
+    _q("order", 2, "Which came first: moving the spare key or changing the gate code?", ["key"], ("wed-pm-key", "thu-am-code"), "all", ("gate", "code")),
+    _q("order", 3, "Did the neighbour's parcel arrive before or after Daniel got back?", ["before"], ("wed-am-hannah", "thu-pm-daniel"), "all", ("after",)),
+    _q("order", 4, "On Friday morning, what came first, watering the plants or collecting the bike?", ["plants"], ("fri-am-plants", "fri-am-bike"), "all", ("bike",)),
+    _q("order", 5, "Was Priya's dentist visit before or after the gate code change?", ["after"], ("thu-am-code", "thu-noon-dentist"), "all", ("before",)),
+    _q("order", 6, "Which was earlier, the lentil soup or the lunch at the cafe?", ["lentil"], ("tue-pm-soup", "wed-noon-cafe"), "all", ("cafe", "lunch")),
     # ----------------------------------------------------------- who said
-    _q("who_said", 1, "Who said the dentist appointment had moved?", ["priya"], "mon-am-dentist"),
-    _q("who_said", 2, "Who told us a parcel had come?", ["hannah"], "wed-am-hannah"),
-    _q("who_said", 3, "Who said the bike would be ready on Friday?", ["tom"], "wed-pm-bike"),
-    _q("who_said", 4, "Who complained about the cumin?", ["priya"], "tue-pm-soup"),
-    _q("who_said", 5, "Who said they were going to Leeds?", ["hannah"], "thu-pm-leeds"),
-    _q("who_said", 6, "Who mentioned that the electricity bill had arrived?", ["priya"], "mon-pm-bill"),
-    _q("who_said", 7, "Who went for a run in the rain?", ["tom"], "thu-am-run"),
+    _q("who_said", 1, "Who said the dentist appointment had moved?", ["priya"], "mon-am-dentist", wrong=("tom", "hannah")),
+    _q("who_said", 2, "Who told us a parcel had come?", ["hannah"], "wed-am-hannah", wrong=("tom", "priya")),
+    _q("who_said", 3, "Who said the bike would be ready on Friday?", ["tom"], "wed-pm-bike", wrong=("priya", "hannah")),
+    _q("who_said", 4, "Who complained about the cumin?", ["priya"], "tue-pm-soup", wrong=("tom", "hannah")),
+    _q("who_said", 5, "Who said they were going to Leeds?", ["hannah"], "thu-pm-leeds", wrong=("tom", "priya")),
+    _q("who_said", 6, "Who mentioned that the electricity bill had arrived?", ["priya"], "mon-pm-bill", wrong=("tom", "hannah")),
+    _q("who_said", 7, "Who went for a run in the rain?", ["tom"], "thu-am-run", wrong=("priya", "hannah")),
     # ----------------------------------------------------------- who is spoken about
     _q("who_spoken_about", 1, "Who flew to Lisbon?", ["daniel"], "mon-noon-lisbon"),
     _q("who_spoken_about", 2, "What's the dentist's name?", ["kim"], "thu-noon-dentist"),
-    _q("who_spoken_about", 3, "Which plumber did Hannah recommend?", ["marco"], ("wed-noon-marco", "wed-noon-number")),
+    _q("who_spoken_about", 3, "Which plumber did Hannah recommend?", ["marco"], ("wed-noon-marco", "wed-noon-number"), wrong=("hannah", "priya")),
     _q("who_spoken_about", 4, "Whose cat did Tom feed?", ["daniel"], "tue-pm-pepper"),
     _q("who_spoken_about", 5, "Who is coming to stay with us?", ["rose"], ("tue-noon-rose", "fri-pm-rose")),
-    _q("who_spoken_about", 6, "Who are we having dinner with on Saturday?", ["hannah"], "wed-pm-dinner"),
-    _q("who_spoken_about", 7, "Who fixed Hannah's boiler?", ["marco"], "wed-noon-marco"),
+    _q("who_spoken_about", 6, "Who are we having dinner with on Saturday?", ["hannah"], "wed-pm-dinner", wrong=("priya", "tom")),
+    _q("who_spoken_about", 7, "Who fixed Hannah's boiler?", ["marco"], "wed-noon-marco", wrong=("hannah",)),
     # ----------------------------------------------------------- on-screen text (signs are never spoken)
     _q("on_screen_text", 1, "What was the cafe called, according to its sign?", ["luna"], "wed-noon-sign"),
     _q("on_screen_text", 2, "Which platform did the station sign show?", [("4", "four")], "tue-am-sign"),
@@ -117,7 +121,7 @@ QUESTIONS: tuple[GoldQuestion, ...] = (
     _q("numbers_codes", 7, "Which train is Grandma Rose taking?", [("11", "eleven")], "fri-pm-rose"),
     # ----------------------------------------------------------- plans vs facts
     _q("plans_vs_facts", 1, "When is Priya's dentist appointment?", ["thursday"], "mon-am-dentist"),
-    _q("plans_vs_facts", 2, "Did Priya see the dentist on Tuesday?", [("no", "thursday")], ("mon-am-dentist", "thu-noon-dentist")),
+    _q("plans_vs_facts", 2, "Did Priya see the dentist on Tuesday?", [("no", "thursday")], ("mon-am-dentist", "thu-noon-dentist"), wrong=("yes",)),
     _q("plans_vs_facts", 3, "When was the bike supposed to be ready?", ["friday"], "wed-pm-bike"),
     _q("plans_vs_facts", 4, "What are we bringing to dinner at Hannah's?", ["dessert"], "wed-pm-dinner"),
     _q("plans_vs_facts", 5, "When does Grandma Rose arrive?", ["saturday"], ("fri-pm-rose", "tue-noon-rose")),
@@ -131,8 +135,8 @@ QUESTIONS: tuple[GoldQuestion, ...] = (
     _q("paraphrase", 5, "What's the name of Daniel's pet?", ["pepper"], "tue-pm-pepper"),
     _q("paraphrase", 6, "What was wrong with my bicycle?", [("grinding", "noise")], "tue-am-bike"),
     _q("paraphrase", 7, "On which street is the place that mends bikes?", ["elm"], "tue-am-bike"),
-    _q("paraphrase", 8, "Is the replacement kettle louder than the previous one?", [("no", "quieter")], "fri-noon-kettle"),
-    _q("paraphrase", 9, "Who is minding the neighbour's fish?", ["priya"], "fri-noon-goldfish"),
+    _q("paraphrase", 8, "Is the replacement kettle louder than the previous one?", [("no", "quieter")], "fri-noon-kettle", wrong=("yes", "louder")),
+    _q("paraphrase", 9, "Who is minding the neighbour's fish?", ["priya"], "fri-noon-goldfish", wrong=("hannah",)),
     # ----------------------------------------------------------- unanswerable (right answer: not enough evidence)
     _q("unanswerable", 1, "What colour is Hannah's car?", []),
     _q("unanswerable", 2, "When did I go swimming this week?", []),

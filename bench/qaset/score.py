@@ -1,7 +1,8 @@
 """Grading of the development set: keyword matching, evidence hit@5 and the summary lines.
 
-Answer accuracy: an answerable question is right when the agent says it has sufficient evidence
-and every gold keyword group has one alternative in the answer text (after ``normalise``); an
+Answer accuracy: an answerable question is right when the agent says it has sufficient evidence,
+every gold keyword group has one alternative in the answer text (after ``normalise``) and the right
+option comes before any of the question's ``wrong`` words (the answer leads with the answer); an
 unanswerable one is right when the agent says not enough evidence (``sufficient=False``).
 Evidence hit@5: a top-5 evidence item hits a gold span when their wall-clock spans overlap, with
 ``PAD_S`` seconds of slack, and the item spans at most ``MAX_SPAN_S`` (a story- or day-level
@@ -24,12 +25,21 @@ TOP_K = 5
 
 
 def normalise(text: str) -> tuple[str, str]:
-    """Two matchable forms of ``text``, each padded with spaces: lower-case words and numbers only
-    (``"It's 8:15!"`` -> ``" it s 8 15 "``), and the same with separators between digits removed
-    (``" it s 815 "``; so ``"9 2 0 4"``, ``"40 ,000"`` and ``"6 .30"`` match ``9204``, ``40000``, ``630``)."""
-    words = re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
-    joined = re.sub(r"(?<=\d) (?=\d)", "", words)
+    """Two matchable forms of ``text``, each padded with spaces: lower-case words and numbers only,
+    with thousands separators dropped (``"It's 8:15, 40 ,000!"`` -> ``" it s 8 15 40000 "``), and
+    the same with runs of single spaced digits joined (``"9 2 0 4"`` -> ``"9204"``, as a recogniser
+    writes a spoken code). ``"9204, 3816"`` stays two numbers."""
+    t = re.sub(r"(?<=\d)\s*,\s*(?=\d{3}\b)", "", text.lower())
+    words = re.sub(r"[^a-z0-9]+", " ", t).strip()
+    joined = re.sub(r"\b\d(?: \d\b)+", lambda m: m.group().replace(" ", ""), words)
     return f" {words} ", f" {joined} "
+
+
+def _position(answer: str, keyword: str) -> int | None:
+    """Offset of the first whole-word occurrence of ``keyword`` in ``answer`` (joined form), or None."""
+    k = normalise(keyword)[1]
+    i = normalise(answer)[1].find(k) if k.strip() else -1
+    return None if i < 0 else i
 
 
 def has_keyword(answer: str, keyword: str) -> bool:
@@ -40,9 +50,18 @@ def has_keyword(answer: str, keyword: str) -> bool:
     return any(k in f for k in {kw[0], kw[1]} if k.strip() for f in forms)
 
 
-def keywords_match(answer: str, groups: tuple[tuple[str, ...], ...]) -> bool:
-    """True when every any-of group in ``groups`` has an alternative in ``answer`` (False if no groups)."""
-    return bool(groups) and all(any(has_keyword(answer, k) for k in g) for g in groups)
+def keywords_match(answer: str, groups: tuple[tuple[str, ...], ...], wrong: tuple[str, ...] = ()) -> bool:
+    """True when every any-of group in ``groups`` has an alternative in ``answer`` (False if no
+    groups) and, when ``wrong`` is given, an alternative of the first group occurs before any
+    ``wrong`` word: the answer must lead with the right option ("9204 (was 3816)" is right for the
+    current code, "3816 ... now 9204" is not; "Yes, ... back on Thursday" is wrong for "still away?")."""
+    if not groups or not all(any(has_keyword(answer, k) for k in g) for g in groups):
+        return False
+    bad = [p for w in wrong if (p := _position(answer, w)) is not None]
+    if not bad:
+        return True
+    good = [p for k in groups[0] if (p := _position(answer, k)) is not None]
+    return bool(good) and min(good) < min(bad)
 
 
 def _dt(v) -> datetime:
@@ -85,7 +104,7 @@ def grade(q: GoldQuestion, row: dict, spans: dict | None = None) -> dict:
         return {"correct": not row["sufficient"], "hit5": None}
     spans = spans if spans is not None else gold_spans()
     hit = evidence_hit(row["evidence"], [spans[i] for i in q.evidence], q.mode)
-    return {"correct": bool(row["sufficient"]) and keywords_match(row["answer"], q.keywords), "hit5": hit}
+    return {"correct": bool(row["sufficient"]) and keywords_match(row["answer"], q.keywords, q.wrong), "hit5": hit}
 
 
 def _rate(xs: list[bool]) -> float | None:

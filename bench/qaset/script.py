@@ -6,7 +6,8 @@ Three espeak-ng voices narrate: Tom (``en-us+m3``, names himself once, on Monday
 Grandma Rose, Doctor Kim, Marco. Signs are drawn into the frames only (never spoken), so they test
 OCR. States change over the week (the side gate code, where the spare key is, who is away, where the
 bike is), some things recur (balcony plants watered Mon/Wed/Fri in three wordings, runs Tue/Thu),
-and plans are said before the day they are for.
+plans are said before the day they are for, and an afternoon chunk each day carries everyday lines
+that answer nothing (errands, chores) and compete with the lines that do.
 
 Every line and sign has an id; questions point at those ids for their gold evidence span.
 The text was written as plain diary narration, before any recogniser was run on it.
@@ -74,6 +75,11 @@ WEEK: tuple[Chunk, ...] = (
         L("mon-noon-cat", "tom", "He asked me to look after his cat while he's gone."),
         L("mon-noon-key", "tom", "I left the spare key in the blue bowl by the front door."),
     ), (("mon-noon-sign", "FARMERS MARKET - SATURDAY 9 AM"),)),
+    Chunk(0, "16:20", "sample.mp4", (
+        L("mon-aft-post", "tom", "Walked to the post office to send Mum's birthday card."),
+        L("mon-aft-shop", "tom", "On the way back I bought milk, eggs and a loaf of bread."),
+        L("mon-aft-washing", "priya", "The washing machine has finished. I've hung the sheets outside."),
+    )),
     Chunk(0, "19:10", "day3.mp4", (
         L("mon-pm-risotto", "priya", "Dinner tonight was mushroom risotto. Not bad at all."),
         L("mon-pm-bill", "priya", "The electricity bill came today. One hundred and twelve pounds."),
@@ -90,6 +96,11 @@ WEEK: tuple[Chunk, ...] = (
         L("tue-noon-rose", "priya", "Mum phoned. Grandma Rose is coming to stay with us next weekend."),
         L("tue-noon-paid", "tom", "I paid the electricity bill online just now."),
     )),
+    Chunk(1, "16:05", "day2.mp4", (
+        L("tue-aft-bus", "priya", "Back from the library. The bus was twenty minutes late again."),
+        L("tue-aft-bank", "tom", "I called the bank about the new card. It should arrive next week."),
+        L("tue-aft-ironing", "tom", "Did the ironing while listening to the radio."),
+    )),
     Chunk(1, "18:50", "day3.mp4", (
         L("tue-pm-soup", "priya", "I made lentil soup for dinner, with far too much cumin."),
         L("tue-pm-pepper", "tom", "Fed Daniel's cat. She's called Pepper, and she ate everything."),
@@ -105,6 +116,11 @@ WEEK: tuple[Chunk, ...] = (
         L("wed-noon-marco", "hannah", "If your tap is still dripping, call Marco. He fixed our boiler in one afternoon."),
         L("wed-noon-number", "priya", "Hannah says Marco is the best plumber around, so I saved his number."),
     ), (("wed-noon-sign", "CAFE LUNA - OPEN 7 TO 3"),)),
+    Chunk(2, "16:10", "sample.mp4", (
+        L("wed-aft-tap", "tom", "The kitchen tap is still dripping. I put a bowl under it for now."),
+        L("wed-aft-fox", "priya", "There's a fox sitting on the garden wall again."),
+        L("wed-aft-email", "priya", "Spent the afternoon answering emails. Nothing exciting."),
+    )),
     Chunk(2, "19:20", "day3.mp4", (
         L("wed-pm-key", "tom", "I moved the spare key from the blue bowl into the kitchen drawer. The bowl was too obvious."),
         L("wed-pm-bike", "tom", "The repair shop called. The bike will be ready on Friday."),
@@ -120,6 +136,11 @@ WEEK: tuple[Chunk, ...] = (
         L("thu-noon-dentist", "priya", "Just back from the dentist. Doctor Kim says my teeth are fine, no fillings needed."),
         L("thu-noon-checkup", "priya", "The next check-up is in six months."),
     ), (("thu-noon-sign", "DR KIM DENTAL - ROOM 212"),)),
+    Chunk(3, "16:30", "day3.mp4", (
+        L("thu-aft-clean", "tom", "Cleaned the bathroom and took the recycling out."),
+        L("thu-aft-tickets", "priya", "I booked the train tickets for Grandma Rose this afternoon."),
+        L("thu-aft-tea", "priya", "Tea and biscuits on the sofa. The rain still hasn't stopped."),
+    )),
     Chunk(3, "19:00", "day2.mp4", (
         L("thu-pm-daniel", "tom", "Daniel got back from Lisbon this afternoon and came round to collect Pepper."),
         L("thu-pm-tarts", "tom", "He brought us a box of custard tarts."),
@@ -133,6 +154,11 @@ WEEK: tuple[Chunk, ...] = (
     Chunk(4, "12:50", "sample.mp4", (
         L("fri-noon-kettle", "priya", "Working from home today. The new kettle is much quieter than the old one."),
         L("fri-noon-goldfish", "priya", "Hannah left for Leeds this morning, so I'm feeding her goldfish over the weekend."),
+    )),
+    Chunk(4, "16:00", "day3.mp4", (
+        L("fri-aft-report", "priya", "Finished the quarterly report and sent it off to my manager."),
+        L("fri-aft-hinges", "tom", "The side gate was squeaking, so I oiled the hinges."),
+        L("fri-aft-shopping", "tom", "Wrote the shopping list for the weekend."),
     )),
     Chunk(4, "19:30", "day3.mp4", (
         L("fri-pm-pizza", "tom", "Pizza night. We ordered from the Italian place on the corner."),
