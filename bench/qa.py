@@ -15,6 +15,7 @@ line (machine, load average before and after, median seconds per question).
     python -m bench.qa --skip-ingest        # re-ask on the existing home (seconds per question)
     python -m bench.qa --ingest-only        # just build the home
     python -m bench.qa --skip-ingest --dump rows.jsonl --only paraphrase
+    python -m bench.qa --regrade rows.jsonl     # grade a dump again (after a change to the gold)
 """
 
 from __future__ import annotations
@@ -115,19 +116,26 @@ def main() -> None:
     ap.add_argument("--ingest-only", action="store_true", help="build the home and stop")
     ap.add_argument("--only", action="append", help="ask only this category (repeatable)")
     ap.add_argument("--dump", type=Path, help="write per-question rows (JSON lines) here")
+    ap.add_argument("--regrade", type=Path, help="grade the rows of an earlier --dump again (no ingest, no asking)")
     args = ap.parse_args()
-    info = {"machine": f"{platform.machine()} {os.cpu_count()} cpus", "load_avg": [round(x, 2) for x in os.getloadavg()]}
-    if not args.skip_ingest:
-        info["ingest"] = ingest_week(args.home)
-        print(json.dumps({"category": "INGEST", **info}), flush=True)
-        if args.ingest_only:
-            return
-    elif not args.home.exists():
-        sys.exit(f"no home at {args.home}: run without --skip-ingest first")
     from bench.qaset.questions import QUESTIONS
     from bench.qaset.score import grade, summarise
 
     gold = {q.qid: q for q in QUESTIONS}
+    if args.regrade:
+        rows = [json.loads(line) for line in args.regrade.read_text().splitlines() if line.strip()]
+        for r in rows:
+            r.update(grade(gold[r["qid"]], r))
+        for line in summarise(rows):
+            print(json.dumps(line), flush=True)
+        return
+    info = {"machine": f"{platform.machine()} {os.cpu_count()} cpus", "load_avg": [round(x, 2) for x in os.getloadavg()]}
+    if not args.skip_ingest:
+        print(json.dumps({"category": "INGEST", **info, **ingest_week(args.home)}), flush=True)
+        if args.ingest_only:
+            return
+    elif not args.home.exists():
+        sys.exit(f"no home at {args.home}: run without --skip-ingest first")
     rows = ask_all(args.home, set(args.only) if args.only else None)
     for r in rows:
         r.update(grade(gold[r["qid"]], r))

@@ -97,11 +97,11 @@ QUESTIONS: tuple[GoldQuestion, ...] = (
     _q("who_said", 6, "Who mentioned that the electricity bill had arrived?", ["priya"], "mon-pm-bill", wrong=("tom", "hannah")),
     _q("who_said", 7, "Who went for a run in the rain?", ["tom"], "thu-am-run", wrong=("priya", "hannah")),
     # ----------------------------------------------------------- who is spoken about
-    _q("who_spoken_about", 1, "Who flew to Lisbon?", ["daniel"], "mon-noon-lisbon"),
-    _q("who_spoken_about", 2, "What's the dentist's name?", ["kim"], "thu-noon-dentist"),
+    _q("who_spoken_about", 1, "Who flew to Lisbon?", ["daniel"], "mon-noon-lisbon", wrong=("tom", "priya", "hannah")),
+    _q("who_spoken_about", 2, "What's the dentist's name?", ["kim"], "thu-noon-dentist", wrong=("priya",)),
     _q("who_spoken_about", 3, "Which plumber did Hannah recommend?", ["marco"], ("wed-noon-marco", "wed-noon-number"), wrong=("hannah", "priya")),
-    _q("who_spoken_about", 4, "Whose cat did Tom feed?", ["daniel"], "tue-pm-pepper"),
-    _q("who_spoken_about", 5, "Who is coming to stay with us?", ["rose"], ("tue-noon-rose", "fri-pm-rose")),
+    _q("who_spoken_about", 4, "Whose cat did Tom feed?", ["daniel"], "tue-pm-pepper", wrong=("hannah", "priya")),
+    _q("who_spoken_about", 5, "Who is coming to stay with us?", ["rose"], ("tue-noon-rose", "fri-pm-rose"), wrong=("priya", "tom", "hannah")),
     _q("who_spoken_about", 6, "Who are we having dinner with on Saturday?", ["hannah"], "wed-pm-dinner", wrong=("priya", "tom")),
     _q("who_spoken_about", 7, "Who fixed Hannah's boiler?", ["marco"], "wed-noon-marco", wrong=("hannah",)),
     # ----------------------------------------------------------- on-screen text (signs are never spoken)
@@ -120,7 +120,7 @@ QUESTIONS: tuple[GoldQuestion, ...] = (
     _q("numbers_codes", 6, "In how many months is Priya's next check-up?", [("6", "six")], "thu-noon-checkup"),
     _q("numbers_codes", 7, "Which train is Grandma Rose taking?", [("11", "eleven")], "fri-pm-rose"),
     # ----------------------------------------------------------- plans vs facts
-    _q("plans_vs_facts", 1, "When is Priya's dentist appointment?", ["thursday"], "mon-am-dentist"),
+    _q("plans_vs_facts", 1, "When is Priya's dentist appointment?", ["thursday"], ("mon-am-dentist", "thu-noon-dentist", "thu-noon-sign"), wrong=("tuesday",)),
     _q("plans_vs_facts", 2, "Did Priya see the dentist on Tuesday?", [("no", "thursday")], ("mon-am-dentist", "thu-noon-dentist"), wrong=("yes",)),
     _q("plans_vs_facts", 3, "When was the bike supposed to be ready?", ["friday"], "wed-pm-bike"),
     _q("plans_vs_facts", 4, "What are we bringing to dinner at Hannah's?", ["dessert"], "wed-pm-dinner"),
