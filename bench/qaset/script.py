@@ -57,7 +57,8 @@ class Chunk:
         return WEEK_START + timedelta(days=self.day, hours=h, minutes=m)
 
 
-def L(id: str, voice: str, text: str) -> Line:  # noqa: E743 - short constructor for the table
+def L(id: str, voice: str, text: str) -> Line:
+    """Short constructor for the table below: ``Line(id, voice, text)``."""
     return Line(id, voice, text)
 
 

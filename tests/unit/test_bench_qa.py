@@ -1,12 +1,12 @@
 """The development set's grading (bench/qaset/score.py) and the integrity of its questions."""
 
+import shutil
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bench.qaset.questions import CATEGORIES, QUESTIONS, GoldQuestion
-from bench.qaset.score import (evidence_hit, grade, has_keyword, item_hits, keywords_match,
-                               normalise, not_enough_pr, summarise)
+from bench.qaset.score import evidence_hit, grade, has_keyword, item_hits, keywords_match, normalise, not_enough_pr, summarise
 from bench.qaset.script import WEEK, line_ids
 
 T0 = datetime(2026, 11, 26, 7, 35, tzinfo=UTC)
@@ -136,3 +136,22 @@ def test_calibration_split_is_stratified_and_disjoint():
         n_held = sum(q.category == cat for q in held)
         assert n_fit >= 1 and n_held >= 1 and 0 <= n_fit - n_held <= 1
     assert split_halves(list(reversed(QUESTIONS))) == (fit, held)  # independent of input order
+
+
+@pytest.mark.skipif(not (shutil.which("espeak-ng") and shutil.which("ffmpeg")), reason="needs espeak-ng and ffmpeg")
+def test_render_chunk_manifest(tmp_path):
+    """One two-line chunk with a sign: the file exists, spans are ordered, inside the media and the
+    sign window, and wall-clock spans are the chunk start plus the media offsets."""
+    from bench.qaset.media import render_chunk
+    from bench.qaset.script import SIGN_WINDOW_S, Chunk, Line
+
+    chunk = Chunk(1, "09:05", "day2.mp4", (Line("a", "tom", "Hello there."), Line("b", "priya", "Good morning.")),
+                  (("s", "EXIT 3"),))
+    entry = render_chunk(chunk, tmp_path, seed=7)
+    assert (tmp_path / "d1-0905.mp4").stat().st_size > 0
+    spans = {s["id"]: s for s in entry["spans"]}
+    assert spans["a"]["media_end_s"] < spans["b"]["media_start_s"] < spans["b"]["media_end_s"] <= entry["duration_s"]
+    assert (spans["s"]["media_start_s"], spans["s"]["media_end_s"]) == SIGN_WINDOW_S
+    start = datetime.fromisoformat(spans["b"]["start"])
+    assert start == chunk.start + timedelta(seconds=spans["b"]["media_start_s"])
+    assert chunk.start == datetime(2026, 11, 24, 9, 5, tzinfo=UTC)
