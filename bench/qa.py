@@ -16,6 +16,7 @@ line (machine, load average before and after, median seconds per question).
     python -m bench.qa --ingest-only        # just build the home
     python -m bench.qa --skip-ingest --dump rows.jsonl --only paraphrase
     python -m bench.qa --regrade rows.jsonl     # grade a dump again (after a change to the gold)
+    python -m bench.qa --skip-ingest --compare bench/baselines/qa_before_issue9.jsonl   # + questions gained/lost
 """
 
 from __future__ import annotations
@@ -108,6 +109,23 @@ def ask_all(home: Path, only: set[str] | None = None) -> list[dict]:
         rt.close()
 
 
+def _changed(base_path: Path, rows: list[dict], gold: dict) -> dict:
+    """``{"category": "CHANGED", "gained": [qid...], "lost": [qid...]}``: questions answered right
+    now and wrong in the dump at ``base_path`` (re-graded with today's gold), and the reverse."""
+    from bench.qaset.score import grade
+
+    base = {}
+    for line in base_path.read_text().splitlines():
+        if line.strip():
+            r = json.loads(line)
+            if r["qid"] in gold:
+                base[r["qid"]] = grade(gold[r["qid"]], r)["correct"]
+    now = {r["qid"]: r["correct"] for r in rows}
+    common = sorted(set(now) & set(base))
+    return {"category": "CHANGED", "gained": [q for q in common if now[q] and not base[q]],
+            "lost": [q for q in common if base[q] and not now[q]]}
+
+
 def main() -> None:
     """CLI entry point; see the module docstring."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -117,6 +135,8 @@ def main() -> None:
     ap.add_argument("--only", action="append", help="ask only this category (repeatable)")
     ap.add_argument("--dump", type=Path, help="write per-question rows (JSON lines) here")
     ap.add_argument("--regrade", type=Path, help="grade the rows of an earlier --dump again (no ingest, no asking)")
+    ap.add_argument("--compare", type=Path, help="a dump to compare with (e.g. bench/baselines/qa_before_issue9.jsonl): "
+                                                 "adds a CHANGED line with the questions gained and lost")
     args = ap.parse_args()
     from bench.qaset.questions import QUESTIONS
     from bench.qaset.score import grade, summarise
@@ -128,6 +148,8 @@ def main() -> None:
             r.update(grade(gold[r["qid"]], r))
         for line in summarise(rows):
             print(json.dumps(line), flush=True)
+        if args.compare:
+            print(json.dumps(_changed(args.compare, rows, gold)), flush=True)
         return
     info = {"machine": f"{platform.machine()} {os.cpu_count()} cpus", "load_avg": [round(x, 2) for x in os.getloadavg()]}
     if not args.skip_ingest:
@@ -143,6 +165,8 @@ def main() -> None:
         args.dump.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
     for line in summarise(rows):
         print(json.dumps(line), flush=True)
+    if args.compare:
+        print(json.dumps(_changed(args.compare, rows, gold)), flush=True)
     secs = sorted(r["seconds"] for r in rows)
     print(json.dumps({"category": "RUN", **info, "load_avg_end": [round(x, 2) for x in os.getloadavg()],
                       "ask_s_median": secs[len(secs) // 2] if secs else None}), flush=True)
