@@ -58,10 +58,12 @@ class ModelSettings(BaseModel):
     where a model hub is reachable. ``"none"`` disables a provider.
     """
 
-    asr: str = "offline"  # faster-whisper model: "offline" (packaged tiny.en), a size name, or a path
+    asr: str = "offline"  # faster-whisper model: "offline" (packaged whisper base), "fast" (packaged tiny.en), a size name, or a path
     asr_compute_type: str = "int8"
     asr_beam_size: int = Field(1, ge=1, le=10)
-    asr_language: str | None = None
+    asr_language: str | None = Field("en", description='spoken language as an ISO 639-1 code; "auto" detects it per call (multilingual models only; short or noisy clips are often mis-detected)')
+    asr_hotwords: int = Field(24, ge=0, le=64, description="names already known for the source (entity memory) given to ASR as hotwords; 0 turns this off")
+    cache_dir: Path | None = Field(None, description="where packaged models are assembled once (whisper base); default $XDG_CACHE_HOME/vidmem/models")
     text_embedder: str = "offline"  # sentence-transformers name or path; "offline" = packaged all-MiniLM-L6-v2
     ocr: str = "rapidocr"  # "rapidocr" | "none"
     faces: str = "dlib"  # "dlib" | "none"
