@@ -46,6 +46,7 @@ class IngestSettings(BaseModel):
     decode_threads: int = Field(0, ge=0, description="PyAV decoder threads, 0 = auto")
     decode_skip_frames: Literal["nonref", "none"] = Field("nonref", description="nonref: skip non-reference (B) frames, ~2x faster, sampled frames up to ~2 frames off target, falls back to every frame if too sparse; none: decode every frame")
     asr_chunk_clips: int = Field(3, ge=1, le=30, description="clips transcribed together (1 for live streams: lower lag)")
+    normalise_numbers: bool = Field(True, description="write spoken numbers, times, money and codes in one form in transcripts (English; the raw transcript is kept)")
     face_frames_per_clip: int = Field(2, ge=0, le=30, description="sampled frames per clip given to face detection")
     write_batch_clips: int = Field(6, ge=1, description="clips buffered before one write to the stores")
 
