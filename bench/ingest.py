@@ -7,7 +7,8 @@ LibriVox/espeak-ng speech with ffmpeg (both cached under bench/.cache). Each ing
 first on PYTHONPATH) with a fresh VIDMEM_HOME, so peak RSS is the child's own. The ASR profile is
 whatever VIDMEM_MODELS__ASR says (default ``offline`` = whisper base; ``fast`` = tiny.en). The
 1/5/15-minute load averages before and after are printed too: on a shared machine they say how
-much of the figure is other people's work. Prints ONE JSON line.
+much of the figure is other people's work; the child's CPU seconds (user + system, from
+``wait4``) and media seconds per CPU second compare profiles fairly under such load. Prints ONE JSON line.
 
     python bench/ingest.py [--only film|speech]
     VIDMEM_MODELS__ASR=fast python bench/ingest.py --only speech
@@ -91,6 +92,7 @@ def run_ingest(path: Path) -> dict:
         _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage: ru_maxrss in KiB on Linux
     wall = time.perf_counter() - t0
     peak_kb = usage.ru_maxrss
+    cpu_s = usage.ru_utime + usage.ru_stime  # the child's own CPU time: far less sensitive to other load than wall time
     stdout, stderr = out_f.read_text(), err_f.read_text()
     returncode = os.waitstatus_to_exitcode(status)
     shutil.rmtree(home, ignore_errors=True)
@@ -101,6 +103,7 @@ def run_ingest(path: Path) -> dict:
     return {
         "media_s": media_s, "wall_s": round(wall, 1), "x_realtime": round(media_s / wall, 2),
         "ingest_elapsed_s": summary["elapsed_s"], "peak_rss_mb": round(peak_kb / 1024, 0),
+        "cpu_s": round(cpu_s, 1), "media_s_per_cpu_s": round(media_s / cpu_s, 2),
         "counts": summary["counts"], "status": summary["status"],
     }
 

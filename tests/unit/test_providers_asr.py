@@ -89,13 +89,16 @@ def test_hotwords_reach_whisper_bounded(asr, monkeypatch) -> None:
     monkeypatch.setattr(asr, "_model", Recorder())
     speech = np.random.default_rng(0).normal(0, 0.1, SR).astype(np.float32)
     asr.transcribe(speech, hotwords=["Priya", "priya", " Tom  Baker ", "", "Acme"])
-    assert seen[-1]["hotwords"] == "Priya, Tom Baker, Acme"
+    assert seen[-1]["hotwords"] == "Names: Priya, Tom Baker and Acme."
     asr.transcribe(speech)
     assert seen[-1]["hotwords"] is None
     many = [f"Name{i:03d}" for i in range(200)]
     asr.transcribe(speech, hotwords=many)
     text = seen[-1]["hotwords"]
-    assert len(text) <= MAX_HOTWORDS_CHARS and text.startswith("Name000, Name001") and text.split(", ")[-1] in many
+    assert len(text) <= MAX_HOTWORDS_CHARS + len("Names: .") and text.startswith("Names: Name000, Name001")
+    assert text.endswith(".") and text[:-1].split(" and ")[-1] in many
+    asr.transcribe(speech, hotwords=["Priya"])
+    assert seen[-1]["hotwords"] == "Names: Priya."
 
 
 def test_transcribes_real_speech_with_word_times(asr) -> None:
