@@ -150,6 +150,7 @@ def _money(text: str) -> str:
     text = re.sub(r"(?<![$€\d,.])(\d[\d,]*(?:\.\d+)?) (million|billion) (dollars?|euros?)\b",
                   lambda m: ("€" if m.group(3).lower().startswith("euro") else "$") + f"{m.group(1)} {m.group(2)}", text, flags=re.I)
     text = re.sub(r"([$€])?(\d[\d,]*(?:\.\d+)?) (dollars?|bucks|euros?)\b(?: and (\d{1,2}) cents?\b)?", dollars, text, flags=re.I)
+    text = re.sub(r"([$€])(\d[\d,]*) and (\d{1,2}) cents?\b", lambda m: f"{m.group(1)}{m.group(2)}.{int(m.group(3)):02d}", text, flags=re.I)
     text = re.sub(r"([$€])(\d{4,})(?![\d,])", lambda m: m.group(1) + _group(m.group(2)), text)
     return re.sub(r"([$€])(\d[\d,]*(?:\.\d+)?) (million|billion|thousand)(?: (?:dollars?|euros?))?\b", r"\1\2 \3", text)
 
@@ -175,6 +176,8 @@ def normalise_transcript(text: str) -> str:
     except Exception:  # the Rust parser never raised in tests; a transcript must survive anyway
         pass
     text = _SCALE_DECIMAL.sub(lambda m: f"{m.group(1)} {_SCALE_NAMES[m.group(2)]}", text)
+    # "300 and 12" (whisper wrote the hundreds in digits, then the rest): one number
+    text = re.sub(r"(?<![\d,.$€£])\b([1-9]\d*00) and ([1-9]\d?)\b(?![\d,.:%])", lambda m: str(int(m.group(1)) + int(m.group(2))), text)
     text = _times(text)
     text = _years(text)
     text = re.sub(r"(\d) percent\b", r"\1%", text, flags=re.I)

@@ -21,6 +21,7 @@ CONVERTED = [
     ("twenty five dollars", "$25"),
     ("five dollars and fifty cents", "$5.50"),
     ("$ 40,000 in the account", "$40,000 in the account"),
+    ("It costs $5 and 99 cents", "It costs $5.99"),
     ("one point five million dollars", "$1.5 million"),
     ("It was eighty euros.", "It was €80."),
     # clock times
@@ -42,6 +43,9 @@ CONVERTED = [
     ("Call nine one one", "Call 911"),
     ("the PIN is 4, 7, 1, 9.", "the PIN is 4719."),
     ("call me at five five five, one two three four", "call me at 5551234"),
+    ("Call Doctor Okafor on 5-5-5-2-1-3-4", "Call Doctor Okafor on 5552134"),
+    ("arrived with 300 and 12 screws", "arrived with 312 screws"),
+    ("my flight leaves at 11.45 from gate 22", "my flight leaves at 11:45 from gate 22"),
     # years
     ("nineteen ninety nine", "1999"),
     ("twenty twenty six", "2026"),
@@ -64,6 +68,10 @@ UNCHANGED = [
     "zip code 90210",  # digits the recogniser wrote keep their form
     "We sold 12000 units",
     "He paid $25 for it.",
+    "Between 9 and 5.",
+    "It happened in 2019 and 2020.",
+    "She has 3 kids, 2 dogs and 1 cat.",
+    "I was born on the 3rd of May",
     "The meeting is on Thursday.",
     "",
     "   ",
