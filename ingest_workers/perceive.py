@@ -13,6 +13,7 @@ normalised (``ingest.normalise_numbers``; the recogniser's own words stay in ``r
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -79,10 +80,30 @@ def _unscale(box, scale: float) -> tuple[int, int, int, int]:
     return x0, y0, x1, y1
 
 
+_GLUED = re.compile(r"^(?:[,.:]\d|%|'(?:s|re|ll|ve|d|m|t)\b)", re.I)
+
+
+def _glued(token: str) -> bool:
+    """True for a whisper word token that continues the previous word without a space: the
+    rest of a number or a clitic (",000", ".30", ":15", "%", "'s")."""
+    return bool(_GLUED.match(token))
+
+
+def _join_words(words: Sequence[Word]) -> str:
+    """Words as text: a space between words, none before a glued token ("40" ",000" -> "40,000")."""
+    out = ""
+    for w in words:
+        t = w.text.strip()
+        if t:
+            out = f"{out}{t}" if out and _glued(t) else f"{out} {t}" if out else t
+    return out
+
+
 def split_speech(segments: Sequence[SpeechSegment], windows: Sequence[ClipWindow]) -> list[list[SpeechSegment]]:
     """Assign speech to clip windows: each word goes to the window containing its midpoint, so a
     segment that crosses a clip boundary is split into per-clip pieces (sharing its speaker vector).
-    Segments without words go whole to the window holding their midpoint."""
+    A glued token (",000" after "40", ".30" after "6") stays with the word before it, so a number
+    is never cut in two. Segments without words go whole to the window holding their midpoint."""
     out: list[list[SpeechSegment]] = [[] for _ in windows]
 
     def index_of(t: float) -> int:
@@ -97,10 +118,13 @@ def split_speech(segments: Sequence[SpeechSegment], windows: Sequence[ClipWindow
             out[i].append(seg)
             continue
         groups: dict[int, list[Word]] = {}
+        last = None
         for w in seg.words:
-            groups.setdefault(index_of((w.start_s + w.end_s) / 2), []).append(w)
+            i = last if last is not None and _glued(w.text.strip()) else index_of((w.start_s + w.end_s) / 2)
+            groups.setdefault(i, []).append(w)
+            last = i
         for i, words in sorted(groups.items()):
-            text = " ".join(w.text.strip() for w in words if w.text.strip())
+            text = _join_words(words)
             if not text:
                 continue
             out[i].append(
