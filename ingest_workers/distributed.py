@@ -33,6 +33,7 @@ from api_schemas import IngestSummary, JobStatus
 from ingest_workers.clock import resolve_start_time
 from ingest_workers.decode import ClipDecoder
 from ingest_workers.errors import MediaChangedError, MediaError
+from ingest_workers.hotwords import source_hotwords
 from ingest_workers.perceive import Perceiver
 from ingest_workers.perception_codec import decode_perceptions, encode_perceptions
 from ingest_workers.pipeline import ingest_outcome, media_record
@@ -208,9 +209,10 @@ def perceive_segment(rt, tenant: str, job_id: str, segment: int, perceiver: Perc
             windows.append(w)
         perceiver = perceiver or Perceiver(rt.providers, s)
         group = s.ingest.asr_chunk_clips
+        hotwords = source_hotwords(rt.repo, tenant, media.source, s.models.asr_hotwords)
         perceptions = []
         for i in range(0, len(windows), group):
-            perceptions.extend(perceiver.perceive(windows[i:i + group]))
+            perceptions.extend(perceiver.perceive(windows[i:i + group], hotwords=hotwords))
         staging.put(tenant, job_id, StagedSegment(segment=segment, first_clip=first, clip_count=len(perceptions), eof=eof,
                                                   errors=[f"decode: {e}" for e in decoder.report.errors],
                                                   payload=encode_perceptions(perceptions)))

@@ -5,12 +5,15 @@ magnitude on a CPU (figures: docs/models.md): every sampled frame feeds the chea
 (decoder), ``face_frames_per_clip`` evenly spaced frames go to face detection, ``keyframes_per_clip``
 frames that differ most become keyframes, and only ``ocr_frames_per_clip`` frames that pass the
 OCR's text pre-check are read. Speech is transcribed over groups of ``asr_chunk_clips`` windows
-(whisper works best on ~30 s of context), then split back to clips by word timestamps.
+(whisper works best on ~30 s of context), with the names already known for the source as hotwords,
+then split back to clips by word timestamps; each clip's speech then has its spoken numbers
+normalised (``ingest.normalise_numbers``; the recogniser's own words stay in ``raw_text``).
 """
 
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -19,6 +22,7 @@ from PIL import Image
 from memory_core.domain import ClipPerception, ClipWindow, FaceObservation, Keyframe, SpeechSegment, Word
 from memory_core.logging import get_logger
 from memory_core.settings import Settings
+from memory_core.spoken_numbers import normalise_transcript
 
 log = get_logger(__name__)
 
@@ -76,10 +80,30 @@ def _unscale(box, scale: float) -> tuple[int, int, int, int]:
     return x0, y0, x1, y1
 
 
+_GLUED = re.compile(r"^(?:[,.:]\d|%|'(?:s|re|ll|ve|d|m|t)\b)", re.I)
+
+
+def _glued(token: str) -> bool:
+    """True for a whisper word token that continues the previous word without a space: the
+    rest of a number or a clitic (",000", ".30", ":15", "%", "'s")."""
+    return bool(_GLUED.match(token))
+
+
+def _join_words(words: Sequence[Word]) -> str:
+    """Words as text: a space between words, none before a glued token ("40" ",000" -> "40,000")."""
+    out = ""
+    for w in words:
+        t = w.text.strip()
+        if t:
+            out = f"{out}{t}" if out and _glued(t) else f"{out} {t}" if out else t
+    return out
+
+
 def split_speech(segments: Sequence[SpeechSegment], windows: Sequence[ClipWindow]) -> list[list[SpeechSegment]]:
     """Assign speech to clip windows: each word goes to the window containing its midpoint, so a
     segment that crosses a clip boundary is split into per-clip pieces (sharing its speaker vector).
-    Segments without words go whole to the window holding their midpoint."""
+    A glued token (",000" after "40", ".30" after "6") stays with the word before it, so a number
+    is never cut in two. Segments without words go whole to the window holding their midpoint."""
     out: list[list[SpeechSegment]] = [[] for _ in windows]
 
     def index_of(t: float) -> int:
@@ -94,10 +118,13 @@ def split_speech(segments: Sequence[SpeechSegment], windows: Sequence[ClipWindow
             out[i].append(seg)
             continue
         groups: dict[int, list[Word]] = {}
+        last = None
         for w in seg.words:
-            groups.setdefault(index_of((w.start_s + w.end_s) / 2), []).append(w)
+            i = last if last is not None and _glued(w.text.strip()) else index_of((w.start_s + w.end_s) / 2)
+            groups.setdefault(i, []).append(w)
+            last = i
         for i, words in sorted(groups.items()):
-            text = " ".join(w.text.strip() for w in words if w.text.strip())
+            text = _join_words(words)
             if not text:
                 continue
             out[i].append(
@@ -111,6 +138,17 @@ def split_speech(segments: Sequence[SpeechSegment], windows: Sequence[ClipWindow
                 )
             )
     return out
+
+
+def normalise_segment(seg: SpeechSegment) -> SpeechSegment:
+    """Normalise ``seg.text`` in place (spoken numbers, times, money, codes: see
+    :func:`memory_core.spoken_numbers.normalise_transcript`); the recogniser's text is kept in
+    ``seg.raw_text`` when it changed. Words keep the recogniser's tokens (their times are true).
+    Returns ``seg``."""
+    raw = seg.raw_text if seg.raw_text is not None else seg.text
+    text = normalise_transcript(raw)
+    seg.text, seg.raw_text = text, (raw if text != raw else None)
+    return seg
 
 
 class Perceiver:
@@ -144,18 +182,24 @@ class Perceiver:
         }
 
     # ------------------------------------------------------------------ audio
-    def _speech(self, windows: Sequence[ClipWindow]) -> list[list[SpeechSegment]]:
+    def _speech(self, windows: Sequence[ClipWindow], hotwords: Sequence[str] | None) -> list[list[SpeechSegment]]:
         if self.asr is None or not any(w.audio.size for w in windows):
             return [[] for _ in windows]
         audio = np.concatenate([w.audio for w in windows]).astype(np.float32, copy=False)
         offset = windows[0].media_start_s
-        segments = self.asr.transcribe(audio, offset_s=offset)
+        extra = {"hotwords": list(hotwords)} if hotwords else {}  # providers without hotwords still work
+        segments = self.asr.transcribe(audio, offset_s=offset, **extra)
         if self.voices is not None:
             for seg in segments:
                 a = int(max(0.0, seg.start_s - offset) * SAMPLE_RATE)
                 b = int(max(0.0, seg.end_s - offset) * SAMPLE_RATE)
                 seg.speaker_vector = self.voices.embed(audio[a:b]) if b > a else None
-        return split_speech(segments, windows)
+        per_clip = split_speech(segments, windows)
+        if self.s.normalise_numbers:
+            for segs in per_clip:
+                for seg in segs:
+                    normalise_segment(seg)
+        return per_clip
 
     # ------------------------------------------------------------------ frames
     def _visual(self, window: ClipWindow, out: ClipPerception) -> None:
@@ -198,12 +242,14 @@ class Perceiver:
                 out.skipped.append(f"caption: {exc}")
                 log.warning("caption failed", clip=window.index, error=str(exc))
 
-    def perceive(self, windows: Sequence[ClipWindow]) -> list[ClipPerception]:
+    def perceive(self, windows: Sequence[ClipWindow], hotwords: Sequence[str] | None = None) -> list[ClipPerception]:
         """Perception for a group of consecutive windows (one ASR call for the group).
 
+        ``hotwords``: names known for the windows' source (``ingest_workers.hotwords``), given
+        to ASR for this call only (a perceiver may serve several sources and tenants).
         Returns one ``ClipPerception`` per window, in order.
         """
-        speech = self._speech(windows)
+        speech = self._speech(windows, hotwords)
         results = []
         for window, segs in zip(windows, speech, strict=True):
             out = ClipPerception(window=window, speech=segs, provenance=dict(self.provenance))

@@ -71,7 +71,7 @@ def _perception(p: ClipPerception) -> dict:
         "speech": [{
             "start": s.start_s, "end": s.end_s, "text": s.text, "logprob": s.avg_logprob,
             "words": [[x.start_s, x.end_s, x.text, x.probability] for x in s.words],
-            "speaker": _nd(s.speaker_vector), "speaker_entity": s.speaker_entity_id,
+            "speaker": _nd(s.speaker_vector), "speaker_entity": s.speaker_entity_id, "raw": s.raw_text,
         } for s in p.speech],
         "ocr": [{"t": o.t_s, "text": o.text, "conf": o.confidence, "box": o.box} for o in p.ocr],
         "faces": [{"t": f.t_s, "box": f.box, "desc": _nd(f.descriptor), "score": f.score, "entity": f.entity_id} for f in p.faces],
@@ -97,6 +97,7 @@ def _restore(d: dict) -> ClipPerception:
             start_s=s["start"], end_s=s["end"], text=s["text"], avg_logprob=s["logprob"],
             words=[Word(start_s=a, end_s=b, text=t, probability=pr) for a, b, t, pr in s["words"]],
             speaker_vector=_from_nd(s["speaker"]), speaker_entity_id=s["speaker_entity"],
+            raw_text=s.get("raw"),  # absent in payloads staged before raw transcripts were kept
         ) for s in d["speech"]],
         ocr=[OcrLine(t_s=o["t"], text=o["text"], confidence=o["conf"], box=_box(o["box"])) for o in d["ocr"]],
         faces=[FaceObservation(t_s=f["t"], box=_box(f["box"]), descriptor=_from_nd(f["desc"]), score=f["score"],

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from api_schemas import Kind
+from ingest_workers.hotwords import source_hotwords
 from ingest_workers.perceive import Perceiver
 from ingest_workers.writer import MemoryWriter
 from memory_core.building.clips import build_clip_nodes, clip_node_id
@@ -65,6 +66,13 @@ class ClipProcessor:
         self.last_end_s = 0.0
         self._semantic_marker = 0
         self._absorbed_provenance = False
+        self.hotwords: list[str] = []  # names known for the source, given to ASR (refreshed at each consolidation)
+        self._refresh_hotwords()
+
+    def _refresh_hotwords(self) -> None:
+        if self.perceiver is not None:
+            w = self.writer
+            self.hotwords = source_hotwords(self.rt.repo, w.tenant, w.source, self.settings.models.asr_hotwords)
 
     def process(self, windows: Sequence[ClipWindow]) -> None:
         """Perceive a group of consecutive windows and buffer their memories (flushes every
@@ -73,7 +81,7 @@ class ClipProcessor:
             return
         if self.perceiver is None:
             raise RuntimeError("this processor was built without perception (perceive=False)")
-        self.absorb(self.perceiver.perceive(windows))
+        self.absorb(self.perceiver.perceive(windows, hotwords=self.hotwords))
 
     def absorb(self, perceptions: Sequence[ClipPerception]) -> None:
         """Turn perceptions (made here or by a ``perceive`` worker) into buffered clip memories and
@@ -112,6 +120,7 @@ class ClipProcessor:
         if basis:
             self.writer.add(SemanticBuilder(self.rt.repo, self.rt.vectors, self.ctx, delete=self.writer.delete).update(basis))
         self.writer.flush()
+        self._refresh_hotwords()  # names this consolidation added are heard right from now on
 
     def checkpoint(self) -> None:
         """Write buffered memories, entity updates and semantic memory for what came since the

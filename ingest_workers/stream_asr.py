@@ -11,6 +11,7 @@ emitted are returned. A sentence cut at a boundary therefore comes out whole wit
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -36,16 +37,18 @@ class ContextASR:
         self._tail_end: float | None = None
         self._emitted_until = -math.inf
 
-    def transcribe(self, audio: np.ndarray, offset_s: float = 0.0) -> list[SpeechSegment]:
+    def transcribe(self, audio: np.ndarray, offset_s: float = 0.0, hotwords: Sequence[str] | None = None) -> list[SpeechSegment]:
         """Speech in ``audio`` (float32 mono 16 kHz starting at media ``offset_s``), plus any
-        sentence from the context that earlier calls did not emit."""
+        sentence from the context that earlier calls did not emit. ``hotwords`` go to the wrapped
+        provider unchanged."""
         audio = np.asarray(audio, dtype=np.float32).reshape(-1)
         contiguous = self._tail_end is not None and abs(self._tail_end - offset_s) < 0.05
         ctx = self._tail if contiguous else self._tail[:0]
         if not contiguous:  # first call, or clips were dropped in between: nothing to continue
             self._emitted_until = -math.inf
         full = np.concatenate([ctx, audio]) if ctx.size else audio
-        segments = self.inner.transcribe(full, offset_s=offset_s - ctx.size / RATE)
+        extra = {"hotwords": list(hotwords)} if hotwords else {}
+        segments = self.inner.transcribe(full, offset_s=offset_s - ctx.size / RATE, **extra)
         self._tail = full[-self.context:].copy() if self.context else full[:0]
         self._tail_end = offset_s + audio.size / RATE
         out: list[SpeechSegment] = []

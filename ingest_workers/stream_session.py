@@ -213,7 +213,7 @@ class SessionWriter:
             return
         what = f"clips {group[0].index}-{group[-1].index}"
         try:
-            perceptions = proc.perceiver.perceive(group)
+            perceptions = proc.perceiver.perceive(group, hotwords=proc.hotwords)
         except Exception as exc:  # noqa: BLE001 - one bad group is skipped, the stream goes on
             self._fail(what, exc)
             return

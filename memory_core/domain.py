@@ -65,7 +65,11 @@ class Word:
 
 @dataclass(slots=True)
 class SpeechSegment:
-    """An ASR segment (media seconds) with its words and, once computed, a speaker embedding."""
+    """An ASR segment (media seconds) with its words and, once computed, a speaker embedding.
+
+    ``text`` is what memory uses (spoken numbers normalised, see memory_core.spoken_numbers);
+    ``raw_text`` the recogniser's own words when normalisation changed them, else ``None``.
+    """
 
     start_s: float
     end_s: float
@@ -74,6 +78,7 @@ class SpeechSegment:
     avg_logprob: float = 0.0
     speaker_vector: np.ndarray | None = None
     speaker_entity_id: str | None = None
+    raw_text: str | None = None
 
 
 @dataclass(slots=True)

@@ -46,6 +46,7 @@ class IngestSettings(BaseModel):
     decode_threads: int = Field(0, ge=0, description="PyAV decoder threads, 0 = auto")
     decode_skip_frames: Literal["nonref", "none"] = Field("nonref", description="nonref: skip non-reference (B) frames, ~2x faster, sampled frames up to ~2 frames off target, falls back to every frame if too sparse; none: decode every frame")
     asr_chunk_clips: int = Field(3, ge=1, le=30, description="clips transcribed together (1 for live streams: lower lag)")
+    normalise_numbers: bool = Field(True, description="write spoken numbers, times, money and codes in one form in transcripts (English; the raw transcript is kept)")
     face_frames_per_clip: int = Field(2, ge=0, le=30, description="sampled frames per clip given to face detection")
     write_batch_clips: int = Field(6, ge=1, description="clips buffered before one write to the stores")
 
@@ -58,10 +59,12 @@ class ModelSettings(BaseModel):
     where a model hub is reachable. ``"none"`` disables a provider.
     """
 
-    asr: str = "offline"  # faster-whisper model: "offline" (packaged tiny.en), a size name, or a path
+    asr: str = "offline"  # faster-whisper model: "offline" (packaged whisper base), "fast" (packaged tiny.en), a size name, or a path
     asr_compute_type: str = "int8"
     asr_beam_size: int = Field(1, ge=1, le=10)
-    asr_language: str | None = None
+    asr_language: str | None = Field("en", description='spoken language as an ISO 639-1 code; "auto" detects it per call (multilingual models only; short or noisy clips are often mis-detected)')
+    asr_hotwords: int = Field(24, ge=0, le=64, description="names already known for the source (entity memory) given to ASR as hotwords; 0 turns this off")
+    cache_dir: Path | None = Field(None, description="where packaged models are assembled once (whisper base); default $XDG_CACHE_HOME/vidmem/models")
     text_embedder: str = "offline"  # sentence-transformers name or path; "offline" = packaged all-MiniLM-L6-v2
     ocr: str = "rapidocr"  # "rapidocr" | "none"
     faces: str = "dlib"  # "dlib" | "none"

@@ -53,6 +53,8 @@ def _speech_turns(perception: ClipPerception, resolved: ClipEntities) -> tuple[l
             continue
         label = resolved.labels.get(sid, "Someone") if sid else "Someone"
         records.append({"entity_id": sid, "label": label, "start_s": round(seg.start_s, 3), "end_s": round(seg.end_s, 3), "text": text})
+        if seg.raw_text is not None:  # the recogniser's words before number normalisation
+            records[-1]["raw_text"] = " ".join(seg.raw_text.split())
         key = sid or label
         if turns and key == last_key:
             turns[-1] = (label, f"{turns[-1][1]} {text}")
@@ -117,6 +119,7 @@ def build_clip_nodes(perception: ClipPerception, ctx: BuildContext, resolved: Cl
         attributes={
             "clip_index": w.index,
             "transcript": " ".join(s["text"] for s in speakers),
+            "transcript_raw": " ".join(s.get("raw_text", s["text"]) for s in speakers),
             "speakers": speakers,
             "ocr": ocr,
             "faces": face_ids,

@@ -7,6 +7,7 @@ exposes ``name`` and ``version`` for provenance.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -21,8 +22,9 @@ class ASRProvider(Protocol):
     name: str
     version: str
 
-    def transcribe(self, audio: np.ndarray, offset_s: float = 0.0) -> list[SpeechSegment]:
-        """Transcribe float32 mono 16 kHz ``audio``; returned times are ``offset_s`` + audio time."""
+    def transcribe(self, audio: np.ndarray, offset_s: float = 0.0, hotwords: Sequence[str] | None = None) -> list[SpeechSegment]:
+        """Transcribe float32 mono 16 kHz ``audio``; returned times are ``offset_s`` + audio time.
+        ``hotwords``: names to favour (callers pass it only when there are some)."""
 
 
 @runtime_checkable

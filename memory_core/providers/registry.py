@@ -9,9 +9,9 @@ module imports its runtime (torch, ctranslate2, onnxruntime, dlib) inside its co
 
 Names: ``"none"`` (or empty / unset) disables a role and its method returns ``None``. Closed roles
 (``ocr``, ``faces``, ``voices``) accept only the names in the table. Open roles pass any other name
-to their backend: ``asr="offline"`` is the packaged faster-whisper tiny.en, ``asr="small"`` or a
-folder a CTranslate2 Whisper model; ``text_embedder="offline"`` the packaged all-MiniLM-L6-v2, any
-other sentence-transformers name or folder otherwise; ``image_text``/``captioner`` a transformers
+to their backend: ``asr="offline"`` is the packaged faster-whisper base (``"fast"`` the packaged
+tiny.en), ``asr="small"`` or a folder a CTranslate2 Whisper model; ``text_embedder="offline"``
+the packaged all-MiniLM-L6-v2, any other sentence-transformers name or folder otherwise; ``image_text``/``captioner`` a transformers
 name or folder.
 
 Loading: a model is loaded at most once per registry, even when many threads ask at once

@@ -74,3 +74,21 @@ def test_ocr_reads_downscaled_frames_and_maps_boxes_back():
     assert x1 - x0 > 200, "box is in the pixels of the 1280 px frame, not of the 320 px copy"
     assert result.keyframes and result.keyframes[0].jpeg[:3] == b"\xff\xd8\xff"
     assert max(result.keyframes[0].width, result.keyframes[0].height) <= settings.ingest.keyframe_max_px
+
+
+def test_split_speech_keeps_a_number_whole_across_a_clip_boundary():
+    """Whisper's word tokens "6" + ".30" (and "40" + ",000") are one number: joined without a
+    space, and the glued token follows its word into the same clip even past the boundary."""
+    words = [Word(8.6, 9.0, "at"), Word(9.2, 9.9, "6"), Word(9.9, 10.4, ".30"), Word(10.5, 10.8, "for"),
+             Word(11.0, 11.4, "40"), Word(11.4, 11.9, ",000"), Word(12.0, 12.3, "Tom"), Word(12.3, 12.5, "'s")]
+    seg = SpeechSegment(8.6, 12.5, "at 6.30 for 40,000 Tom's", words=words)
+    out = split_speech([seg], [window(0), window(1)])
+    assert [s.text for s in out[0]] == ["at 6.30"]  # ".30" (midpoint 10.15 s) stays with "6"
+    assert [s.text for s in out[1]] == ["for 40,000 Tom's"]
+    assert out[0][0].end_s == 10.4
+
+
+def test_quoted_words_are_not_glued():
+    words = [Word(1.0, 1.3, "He"), Word(1.3, 1.6, "said"), Word(1.7, 2.0, "'Hello"), Word(2.0, 2.3, "there'")]
+    (out,) = split_speech([SpeechSegment(1.0, 2.3, "", words=words)], [window(0)])
+    assert out[0].text == "He said 'Hello there'"

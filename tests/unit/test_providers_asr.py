@@ -52,8 +52,53 @@ def asr(tmp_path_factory):
 
 
 def test_identity_names_packaged_model(asr) -> None:
-    assert asr.name == "faster-whisper/tiny.en"
-    assert asr.version.startswith("faster-whisper/tiny.en@") and asr.version.endswith("/int8")
+    """The default profile ("offline") is whisper base, in English unless configured otherwise."""
+    assert asr.name == "faster-whisper/base"
+    assert asr.version.startswith("faster-whisper/base@") and asr.version.endswith("/int8")
+    assert asr.language == "en"
+
+
+def test_fast_profile_is_packaged_tiny_en(tmp_path) -> None:
+    reg = ProviderRegistry(Settings(home=tmp_path, models={"asr": "fast", "threads": 2, "asr_language": "auto"}))
+    fast = reg.asr()
+    assert fast.name == "faster-whisper/tiny.en"
+    assert fast.language == "en"  # an English-only model ignores "auto"
+
+
+def test_language_auto_leaves_detection_to_whisper(tmp_path) -> None:
+    from memory_core.providers.asr_whisper import effective_language
+
+    assert effective_language("auto", "base") is None
+    assert effective_language("", "base") is None
+    assert effective_language("DE", "base") == "de"
+    assert effective_language(None, "small.en") == "en"
+
+
+def test_hotwords_reach_whisper_bounded(asr, monkeypatch) -> None:
+    """Names given to ``transcribe`` arrive as faster-whisper ``hotwords``: de-duplicated, joined,
+    cut at a name boundary; none -> no hotwords."""
+    from memory_core.providers.asr_whisper import MAX_HOTWORDS_CHARS
+
+    seen: list[dict] = []
+
+    class Recorder:
+        def transcribe(self, audio, **kw):
+            seen.append(kw)
+            return iter(()), None
+
+    monkeypatch.setattr(asr, "_model", Recorder())
+    speech = np.random.default_rng(0).normal(0, 0.1, SR).astype(np.float32)
+    asr.transcribe(speech, hotwords=["Priya", "priya", " Tom  Baker ", "", "Acme"])
+    assert seen[-1]["hotwords"] == "Names: Priya, Tom Baker and Acme."
+    asr.transcribe(speech)
+    assert seen[-1]["hotwords"] is None
+    many = [f"Name{i:03d}" for i in range(200)]
+    asr.transcribe(speech, hotwords=many)
+    text = seen[-1]["hotwords"]
+    assert len(text) <= MAX_HOTWORDS_CHARS + len("Names: .") and text.startswith("Names: Name000, Name001")
+    assert text.endswith(".") and text[:-1].split(" and ")[-1] in many
+    asr.transcribe(speech, hotwords=["Priya"])
+    assert seen[-1]["hotwords"] == "Names: Priya."
 
 
 def test_transcribes_real_speech_with_word_times(asr) -> None:
