@@ -13,7 +13,7 @@ from typing import Generic, Literal, TypeVar
 
 from pydantic import BaseModel, Field, HttpUrl
 
-from api_schemas.common import Kind, Level
+from api_schemas.common import BoundedDatetime, Kind, Level, ShortName, SourceList
 from api_schemas.entity import EntityOut
 from api_schemas.memory import MemoryNodeOut
 from api_schemas.query import Answer, Evidence
@@ -135,14 +135,14 @@ class UrlIngest(BaseModel):
     """Ingest footage fetched from an http(s) URL (public addresses only unless allowed)."""
 
     url: HttpUrl = Field(description="http or https URL of a media file")
-    start_time: datetime | None = Field(default=None, description="wall-clock time of the first frame")
+    start_time: BoundedDatetime | None = Field(default=None, description="wall-clock time of the first frame")
 
 
 class PathIngest(BaseModel):
     """Ingest a file already on the server (admin only)."""
 
     path: str = Field(min_length=1, max_length=4096)
-    start_time: datetime | None = None
+    start_time: BoundedDatetime | None = None
 
 
 # --------------------------------------------------------------------------- memories and search
@@ -160,9 +160,9 @@ class SearchRequest(BaseModel):
     text: str = Field(min_length=1, max_length=2000)
     levels: list[Level] | None = Field(default=None, max_length=4)
     kinds: list[Kind] | None = Field(default=None, max_length=4)
-    sources: list[str] | None = Field(default=None, max_length=100)
-    start: datetime | None = None
-    end: datetime | None = None
+    sources: SourceList | None = None
+    start: BoundedDatetime | None = None
+    end: BoundedDatetime | None = None
     limit: int = Field(default=10, ge=1, le=100)
 
 
@@ -201,13 +201,13 @@ class EntityRename(BaseModel):
 class EntityMerge(BaseModel):
     """Merge these entities (same source and kind) into the one addressed."""
 
-    other_ids: list[str] = Field(min_length=1, max_length=50)
+    other_ids: list[ShortName] = Field(min_length=1, max_length=50)
 
 
 class EntitySplit(BaseModel):
     """Move the appearances in these clip nodes to a new entity (optionally named)."""
 
-    node_ids: list[str] = Field(min_length=1, max_length=5000)
+    node_ids: list[ShortName] = Field(min_length=1, max_length=5000)
     name: str | None = Field(default=None, min_length=1, max_length=200)
 
 

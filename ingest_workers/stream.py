@@ -27,6 +27,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 import numpy as np
+from pydantic import SecretStr
 
 from ingest_workers.stream_policy import (
     Backoff,
@@ -91,7 +92,7 @@ class StreamWorker:
         self.create_source = create_source
         self.tenant = tenant
         self.source = source
-        self._url = url
+        self._url = SecretStr(url)  # the URL may carry credentials: its repr is '**********'
         self.settings = settings or rt.settings.stream
         self.policy = StreamPolicy.for_url(url, self.settings)
         self.display_url = safe_url(url)
@@ -192,7 +193,7 @@ class StreamWorker:
                     self._set_state(StreamState.BACKOFF, retry_in_s=round(delay, 1))
                     stop.wait(delay)
                     continue
-                reader = LiveReader(self._url, self.policy, ing, stop_event=stop,
+                reader = LiveReader(self._url.get_secret_value(), self.policy, ing, stop_event=stop,
                                     start_time=self.start_time if self.connections == 0 else None, clock=self._clock)
                 self._reader = reader
                 try:
@@ -248,7 +249,7 @@ class StreamWorker:
         if self.url_check is None:
             return None
         try:
-            self.url_check(self._url)
+            self.url_check(self._url.get_secret_value())
             return None
         except Exception as exc:  # noqa: BLE001 - any refusal; its message is redacted below
             transient = bool(getattr(exc, "transient", False))

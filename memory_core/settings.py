@@ -190,6 +190,7 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = Field(None, description="encrypts stream URLs (credentials) at rest; required in production once a stream is registered")
     log_level: str = "INFO"
     log_json: bool = False
+    log_debug_locals: bool = Field(False, description="console tracebacks print local variables (redacted); refused in production")
 
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     models: ModelSettings = Field(default_factory=ModelSettings)
@@ -205,6 +206,8 @@ class Settings(BaseSettings):
         if self.environment == "production" and self.admin_key is not None:
             if len(self.admin_key.get_secret_value()) < 24:
                 raise ValueError("VIDMEM_ADMIN_KEY must be at least 24 characters in production")
+        if self.environment == "production" and self.log_debug_locals:
+            raise ValueError("VIDMEM_LOG_DEBUG_LOCALS is for local debugging; it is refused in production")
         return self
 
     @property

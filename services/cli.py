@@ -249,7 +249,7 @@ def worker(
     open the vector store; a worker with the write queue does, so with the embedded store run one
     write worker with concurrency 1 on the machine that holds VIDMEM_HOME."""
     from ingest_workers.celery_app import QUEUES, app as celery_app
-    from memory_core.logging import configure_logging
+    from memory_core.logging import configure_from_settings
 
     settings = celery_app.vidmem_settings
     if settings.celery.broker_url is None:
@@ -260,7 +260,7 @@ def worker(
         raise typer.BadParameter(f"unknown queues {unknown}; choose from {', '.join(QUEUES)}")
     if "write" in wanted and settings.vector.backend != "qdrant" and concurrency > 1:
         raise typer.BadParameter("the embedded vector store has one owner: run the write queue with --concurrency 1 (or use a Qdrant server)")
-    configure_logging(settings.log_level, settings.log_json)
+    configure_from_settings(settings)
     settings.home.mkdir(parents=True, exist_ok=True)  # the beat schedule lives there
     argv = ["worker", "-Q", ",".join(wanted), "-c", str(concurrency), "--loglevel", settings.log_level,
             "--without-gossip", "--without-mingle"]

@@ -26,8 +26,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from pydantic import SecretStr
 
-from memory_core.logging import configure_logging, get_logger
+from memory_core.logging import configure_from_settings, get_logger, register_secret
 from memory_core.runtime import Runtime
 from memory_core.settings import Settings, get_settings
 from services.api.deps import ApiContext
@@ -97,7 +98,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         ValueError: for malformed rate limits or URL networks in ``settings.api``.
     """
     settings = settings or (runtime.settings if runtime is not None else get_settings())
-    configure_logging(settings.log_level, settings.log_json)
+    configure_from_settings(settings)
     api = settings.api
     metrics = Metrics()
     limiter = TenantRateLimiter(api)
@@ -109,9 +110,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         from ingest_workers.distributed import JOB_KIND as DISTRIBUTED
 
         rt = runtime or Runtime.open(settings)
+        admin_key = SecretStr(resolve_admin_key(settings))
+        register_secret(admin_key)  # masked in every log line from now on
         orphaned = rt.repo.fail_orphaned_jobs(exclude_kinds=(DISTRIBUTED,))  # Celery workers own those
         ctx = ApiContext(settings=settings, rt=rt, tenants=TenantStore(rt.repo.engine), limiter=limiter, pool=None,
-                         quotas=Quotas(rt, api), metrics=metrics, admin_key=resolve_admin_key(settings))
+                         quotas=Quotas(rt, api), metrics=metrics, admin_key=admin_key)
         dispatching, why = api_dispatch(settings)
         if dispatching and settings.vector.backend != "qdrant":
             log.warning("ingest jobs go to Celery workers while this process holds the embedded vector store: "

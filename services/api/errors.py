@@ -3,7 +3,8 @@
 Every error leaves the service in this one shape (:class:`api_schemas.api.ErrorEnvelope`), whatever
 raised it: an :class:`ApiError` from a router, a Starlette ``HTTPException`` (unknown route, wrong
 method), a request validation error (422) or an unexpected exception (500, logged with the
-request id, never echoed). ``responses(...)`` builds the ``responses=`` dicts that declare these
+request id, never echoed; a time that leaves the calendar is a 422). Messages pass through
+:func:`memory_core.logging.redact_text`, so no credential is echoed either. ``responses(...)`` builds the ``responses=`` dicts that declare these
 answers in the OpenAPI document.
 """
 
@@ -17,7 +18,9 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api_schemas.api import ErrorEnvelope
-from memory_core.logging import get_logger
+from api_schemas.common import MAX_YEAR, MIN_YEAR
+from memory_core.logging import get_logger, redact_text
+from memory_core.timeutil import TimeRangeError
 
 log = get_logger(__name__)
 
@@ -87,7 +90,7 @@ def request_id_of(request: Request) -> str | None:
 def envelope(request: Request, status: int, code: str, message: str, *, headers: dict[str, str] | None = None,
              details: list[dict] | None = None) -> JSONResponse:
     """A ``JSONResponse`` holding the error envelope."""
-    body = ErrorEnvelope(code=code, message=message, request_id=request_id_of(request), details=details)
+    body = ErrorEnvelope(code=code, message=redact_text(message), request_id=request_id_of(request), details=details)
     return JSONResponse(body.model_dump(exclude_none=True), status_code=status, headers=headers)
 
 
@@ -95,7 +98,8 @@ def _clean_validation(errors: list[dict[str, Any]]) -> list[dict]:
     """Validation problems without the offending input (it may be huge or secret)."""
     out = []
     for e in errors[:50]:
-        out.append({"loc": [str(x) for x in e.get("loc", ())], "msg": str(e.get("msg", ""))[:300], "type": str(e.get("type", ""))})
+        out.append({"loc": [str(x)[:200] for x in e.get("loc", ())][:10], "msg": redact_text(str(e.get("msg", ""))[:300]),
+                "type": str(e.get("type", ""))})
     return out
 
 
@@ -120,6 +124,17 @@ def install_handlers(app: FastAPI) -> None:
         first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
         where = ".".join(x for x in first["loc"] if x not in ("body",)) or "request"
         return envelope(request, 422, "invalid_request", f"{where}: {first['msg']}", details=errors)
+
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(TimeRangeError)
+    async def _time_range(request: Request, exc: Exception) -> JSONResponse:
+        # Time arithmetic on a client's value left the calendar (schemas bound times to
+        # 1970..2200, so this is the last line of defence): the input is at fault, not the service.
+        log.warning("time out of range", request_id=request_id_of(request), path=request.url.path,
+                    error=type(exc).__name__)
+        return envelope(request, 422, "time_out_of_range",
+                        "a time in the request, or one computed from it, is outside the supported range "
+                        f"(years {MIN_YEAR} to {MAX_YEAR})")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -16,7 +16,7 @@ from api_schemas.api import TENANT_ID_PATTERN, PathIngest, UrlIngest
 from ingest_workers.errors import MediaError
 from ingest_workers.probe import probe_media
 from memory_core.forget import owned_source_dir
-from memory_core.timeutil import ensure_aware, parse_iso
+from memory_core.timeutil import TimeRangeError, ensure_aware, parse_iso
 from services.api.deps import Admin, ApiContext, Ctx, IngestTenant
 from services.api.errors import ADMIN, TENANT, ApiError, not_found, responses
 from services.api.ingest_pool import JobSpec
@@ -101,7 +101,9 @@ def _start_time(value: str | None) -> datetime | None:
     if value is None or not value.strip():
         return None
     try:
-        return parse_iso(value)
+        return parse_iso(value, bounded=True)
+    except TimeRangeError as exc:
+        raise ApiError(422, "invalid_request", f"start_time: {exc}") from None
     except ValueError:
         raise ApiError(422, "invalid_request", "start_time must be ISO 8601, e.g. 2026-11-16T08:00:00+00:00") from None
 

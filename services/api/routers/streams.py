@@ -228,7 +228,7 @@ def _sequence(value: str | None) -> int:
 
 
 def _capture_start(value: str | None) -> datetime:
-    from memory_core.timeutil import ensure_aware
+    from memory_core.timeutil import TimeRangeError, check_range, ensure_aware
 
     text = (value or "").strip()
     if text.endswith(("Z", "z")):
@@ -240,7 +240,10 @@ def _capture_start(value: str | None) -> datetime:
     if when is None or when.tzinfo is None or when.utcoffset() is None:
         raise ApiError(422, "invalid_request",
                        "capture_start must be ISO 8601 with a timezone, e.g. 2026-11-16T08:00:00+00:00")
-    return ensure_aware(when)
+    try:
+        return ensure_aware(check_range(when))
+    except TimeRangeError as exc:
+        raise ApiError(422, "invalid_request", f"capture_start: {exc}") from None
 
 
 def _existing_chunk(ctx: ApiContext, tenant: str, source: str, sequence: int) -> JobOut | None:
