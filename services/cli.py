@@ -213,16 +213,16 @@ def serve(
     workers: Annotated[int, typer.Option(min=0, max=64, help="ingest jobs at once; 0 = api.ingest_workers")] = 0,
 ) -> None:
     """Run the REST service (embedded stores, in-process ingest pool); the admin key is
-    VIDMEM_ADMIN_KEY or the generated <home>/admin.key."""
-    import uvicorn
-
+    VIDMEM_ADMIN_KEY or the generated <home>/admin.key. Slow clients are cut off: request heads
+    after VIDMEM_API__HEADER_TIMEOUT_S, stalled bodies after VIDMEM_API__BODY_IDLE_TIMEOUT_S, idle
+    keep-alive connections after VIDMEM_API__KEEP_ALIVE_S."""
     from memory_core.settings import get_settings
-    from services.api import create_app
+    from services.api.serving import serve as run_server
 
     settings = get_settings()
     if workers:
         settings = settings.model_copy(update={"api": settings.api.model_copy(update={"ingest_workers": workers})})
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False, proxy_headers=False)
+    run_server(settings, host, port)
 
 
 @app.command()

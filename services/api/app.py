@@ -31,6 +31,7 @@ from pydantic import SecretStr
 from memory_core.logging import configure_from_settings, get_logger, register_secret
 from memory_core.runtime import Runtime
 from memory_core.settings import Settings, get_settings
+from services.api import guard
 from services.api.deps import ApiContext
 from services.api.errors import install_handlers
 from services.api.ingest_pool import IngestPool
@@ -71,10 +72,6 @@ def _warm(ctx: ApiContext) -> None:
     except Exception as exc:  # noqa: BLE001 - readiness reports it
         ctx.ready["models"] = f"error: {exc.__class__.__name__}: {str(exc)[:200]}"
         log.error("model warm-up failed", error=repr(exc)[:500])
-
-
-def _is_upload(path: str) -> bool:
-    return path.endswith(("/uploads", "/chunks"))
 
 
 def _resume_streams(manager) -> None:
@@ -162,7 +159,13 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         lifespan=lifespan,
     )
     app.state.ctx = None
-    app.add_middleware(RequestContextMiddleware, metrics=metrics, max_body_bytes=api.max_body_bytes, exempt=_is_upload)
+    routes = guard.RouteIndex()  # filled as the routers are included below
+    # Body limits by the matched route (uploads and chunks are marked with guard.streams_own_body),
+    # and a body-carrying /v1 request with no valid credential is refused before its body is read.
+    app.add_middleware(RequestContextMiddleware, metrics=metrics,
+                       limit_of=lambda scope: routes.body_limit(scope, api.max_body_bytes),
+                       precheck=lambda scope, headers: guard.precheck_credential(app.state.ctx, scope, headers),
+                       body_idle_timeout_s=api.body_idle_timeout_s)
     if api.cors_origins:
         app.add_middleware(
             CORSMiddleware, allow_origins=list(api.cors_origins), allow_credentials=False,
@@ -173,6 +176,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     install_handlers(app)
     for module in (sources, ingest, streams, jobs, query, search, memories, entities, media, admin):
         app.include_router(module.router, prefix="/v1")
+        routes.add_router(module.router, "/v1")
     app.include_router(admin.usage_router, prefix="/v1")
+    routes.add_router(admin.usage_router, "/v1")
     app.include_router(ops.router)
+    routes.add_router(ops.router)
     return app

@@ -30,6 +30,7 @@ _DEFAULT_CODES = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    408: "request_timeout",
     409: "conflict",
     411: "length_required",
     413: "too_large",
@@ -46,6 +47,7 @@ _DESCRIPTIONS = {
     401: "Missing or invalid credentials",
     403: "Credentials do not allow this (admin only, or a refused address)",
     404: "No such object for this tenant",
+    408: "The request body stalled (nothing received for api.body_idle_timeout_s)",
     409: "Conflict with the current state",
     413: "Too large (request body, upload or quota)",
     415: "Unsupported media type",
@@ -138,19 +140,20 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.error("request failed", request_id=request_id_of(request), path=request.url.path, error=repr(exc)[:500])
+        log.error("request failed", request_id=request_id_of(request), path=request.url.path, error=repr(exc)[:500],
+                  exc_info=exc)
         return envelope(request, 500, "internal", "internal error; quote the request id to the operator")
 
 
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """``responses=`` for a route: each status answered with the error envelope.
 
-    400 (malformed request), 413 (body over ``api.max_body_bytes``), 422 (validation), 500 and
-    503 (starting, overloaded) can answer any route and are always added; the caller lists the
+    400 (malformed request), 408 (stalled body), 413 (body over ``api.max_body_bytes``), 422
+    (validation), 500 and 503 (starting, overloaded) can answer any route and are always added; the caller lists the
     rest, so the OpenAPI document declares every error a route can answer.
     """
     out: dict[int | str, dict[str, Any]] = {}
-    for status in sorted(set(statuses) | {400, 413, 422, 500, 503}):
+    for status in sorted(set(statuses) | {400, 408, 413, 422, 500, 503}):
         out[status] = {"model": ErrorEnvelope, "description": _DESCRIPTIONS.get(status, "Error")}
     return out
 
