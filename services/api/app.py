@@ -28,7 +28,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from pydantic import SecretStr
 
-from memory_core.logging import configure_from_settings, get_logger, register_secret
+from memory_core.logging import configure_from_settings, flush_logs, get_logger, register_secret
 from memory_core.runtime import Runtime
 from memory_core.settings import Settings, get_settings
 from services.api import guard
@@ -148,6 +148,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             if runtime is None:
                 rt.close()
             log.info("service stopped")
+            flush_logs()  # the writer thread's queue: uvicorn may re-raise SIGTERM (no atexit) next
 
     app = FastAPI(
         title="vidmem",
