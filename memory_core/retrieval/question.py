@@ -22,6 +22,7 @@ from datetime import UTC, datetime, tzinfo
 from api_schemas import QuestionType
 from memory_core.retrieval.lexical import STOPWORDS, tokenize
 from memory_core.retrieval.timeparse import TimeScope, parse_time_scope, strip_time_expressions
+from memory_core.timeutil import TimeRangeError
 
 __all__ = ["QuestionPlan", "extract_keywords", "extract_phrases", "match_entities", "parse_question"]
 
@@ -193,8 +194,14 @@ def parse_question(
         now: the moment relative expressions are resolved against (aware).
         known_entity_names: display name or label -> entity ids (see :func:`match_entities`).
         tz: the user's time zone for day boundaries.
+
+    Raises:
+        TimeRangeError: when a time expression leaves the calendar ('the last 99999999 days').
     """
-    scope = parse_time_scope(text, now, tz)
+    try:
+        scope = parse_time_scope(text, now, tz)
+    except OverflowError:
+        raise TimeRangeError("a time expression in the question falls outside the supported range") from None
     content = strip_time_expressions(text) or text
     sub_queries: list[str] = []
     relation = None

@@ -144,6 +144,15 @@ def test_in_range_edges_with_relative_questions_never_5xx(client, edge_tenant, n
     assert r.status_code == 200, r.text
 
 
+def test_question_text_leaving_the_calendar_is_4xx(client, edge_tenant):
+    """A time expression in the question itself ('the last 99999999 days') is an input error."""
+    for text in ("what happened in the last 99999999 days?", "what happened on 31 December 9999?"):
+        r = client.post("/v1/query", json={"text": text}, headers=edge_tenant.headers)
+        assert r.status_code == 422 and r.json()["code"] == "time_out_of_range", r.text
+        r = client.post("/v1/query/stream", json={"text": text}, headers=edge_tenant.headers)
+        assert r.status_code == 200 and "time_out_of_range" in r.text, r.text
+
+
 def test_time_overflow_in_arithmetic_is_422_not_500(runtime, monkeypatch):
     """Any OverflowError left by time arithmetic on a client's value is a 422, never a 500."""
     from memory_core.timeutil import add_seconds
