@@ -120,7 +120,10 @@ async def precheck_credential(ctx: Any, scope: Scope, headers: dict[str, str]) -
         return ApiError(403, "admin_key", "the admin key manages tenants; use a tenant's key here")
     if not security.plausible_key(key):
         return ApiError(401, "unauthorized", "invalid or revoked API key", headers=unauthorized)
-    tenant = await run_in_threadpool(ctx.tenants.resolve, key)  # cached; a database read on a miss
+    cached = getattr(ctx.tenants, "cached_tenant", None)
+    tenant = cached(key) if cached is not None else None  # no thread hop on a cache hit
+    if tenant is None:
+        tenant = await run_in_threadpool(ctx.tenants.resolve, key)  # a database read on a miss
     if tenant is None:
         return ApiError(401, "unauthorized", "invalid or revoked API key", headers=unauthorized)
     return None
