@@ -253,7 +253,7 @@ class StreamWorker:
             return None
         except Exception as exc:  # noqa: BLE001 - any refusal; its message is redacted below
             transient = bool(getattr(exc, "transient", False))
-            message = f"refused before connecting: {safe_error(exc, self._url)}"
+            message = f"refused before connecting: {safe_error(exc, self._url.get_secret_value())}"
             self.errors.append(message)
             (log.warning if transient else log.error)("stream connection refused by the network policy", source=self.source,
                                                        url=self.display_url, error=message, retry=transient)
@@ -280,7 +280,7 @@ class StreamWorker:
         except StreamStalled as exc:
             reason = str(exc)
         except Exception as exc:  # noqa: BLE001 - a broken connection must never end the worker
-            reason = safe_error(exc, self._url)
+            reason = safe_error(exc, self._url.get_secret_value())
             log.error("stream reader failed", source=self.source, url=self.display_url, error=reason)
         finally:
             reader.close()
@@ -353,7 +353,7 @@ class StreamWorker:
         return not (last.has_audio and last.audio.size and speech_at_end(last.audio))
 
     def _fail(self, what: str, exc: BaseException) -> None:
-        msg = f"{what}: {safe_error(exc, self._url)}"
+        msg = f"{what}: {safe_error(exc, self._url.get_secret_value())}"
         self.errors.append(msg)
         self.skipped.append(msg)
         log.error("stream processing failed", source=self.source, detail=msg)
@@ -380,4 +380,4 @@ class StreamWorker:
                 "errors": list(self.errors)[-5:], "updated_at": iso(utcnow()),
             }, merge_gaps=True, create=False)  # a source deleted meanwhile is not brought back
         except Exception as exc:  # noqa: BLE001
-            log.warning("stream status not saved", source=self.source, error=safe_error(exc, self._url))
+            log.warning("stream status not saved", source=self.source, error=safe_error(exc, self._url.get_secret_value()))
