@@ -12,9 +12,11 @@ from datetime import datetime
 from typing import Generic, Literal, TypeVar
 
 from pydantic import BaseModel, Field, HttpUrl
+from pydantic.json_schema import SkipJsonSchema
 
-from api_schemas.common import Kind, Level
-from api_schemas.entity import EntityOut
+from api_schemas.common import BoundedDatetime, Kind, Level, ShortName, SourceList
+from api_schemas.entity import EntityAppearance, EntityOut
+from api_schemas.job import JobOut
 from api_schemas.memory import MemoryNodeOut
 from api_schemas.query import Answer, Evidence
 
@@ -135,23 +137,60 @@ class UrlIngest(BaseModel):
     """Ingest footage fetched from an http(s) URL (public addresses only unless allowed)."""
 
     url: HttpUrl = Field(description="http or https URL of a media file")
-    start_time: datetime | None = Field(default=None, description="wall-clock time of the first frame")
+    start_time: BoundedDatetime | None = Field(default=None, description="wall-clock time of the first frame")
 
 
 class PathIngest(BaseModel):
     """Ingest a file already on the server (admin only)."""
 
     path: str = Field(min_length=1, max_length=4096)
-    start_time: datetime | None = None
+    start_time: BoundedDatetime | None = None
+
+
+# --------------------------------------------------------------------------- no server paths
+# The core models carry the server's file paths (``media_path``, ``keyframe_paths``) for the CLI
+# and the local user. Tenants of the REST service see an opaque media id and URLs instead: the
+# models below drop the path fields from both the JSON and the OpenAPI schema.
+_NO_PATH = Field(default=None, exclude=True)
+
+
+class MediaRef(BaseModel):
+    """The media file behind an item: ``media_id`` (opaque) and ``media_url`` (``/v1/media/{id}``,
+    the whole file with range requests), both ``None`` when the item has no media."""
+
+    media_id: str | None = None
+    media_url: str | None = None
+
+
+class MemoryOut(MemoryNodeOut, MediaRef):
+    """A memory with links: ``clip_url`` plays its span (HTTP range requests), ``keyframe_urls``
+    are JPEG thumbnails, ``media_url`` the whole media file (``media_start_s`` seconds into it)."""
+
+    media_path: SkipJsonSchema[str | None] = _NO_PATH
+    keyframe_paths: SkipJsonSchema[list[str]] = Field(default_factory=list, exclude=True)
+    clip_url: str | None = None
+    keyframe_urls: list[str] = Field(default_factory=list)
+
+
+class JobView(JobOut):
+    """A job as tenants see it (no server path; ``result`` without path fields)."""
+
+    media_path: SkipJsonSchema[str | None] = _NO_PATH
+
+
+class EntityAppearanceOut(EntityAppearance, MediaRef):
+    """One appearance of an entity, with its media file as an id and a URL."""
+
+    media_path: SkipJsonSchema[str | None] = _NO_PATH
+
+
+class EntityView(EntityOut):
+    """An entity as tenants see it (timeline items with media ids, not paths)."""
+
+    timeline: list[EntityAppearanceOut] = Field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- memories and search
-class MemoryOut(MemoryNodeOut):
-    """A memory with links: ``clip_url`` plays its span (HTTP range requests), ``keyframe_urls``
-    are JPEG thumbnails."""
-
-    clip_url: str | None = None
-    keyframe_urls: list[str] = Field(default_factory=list)
 
 
 class SearchRequest(BaseModel):
@@ -160,9 +199,9 @@ class SearchRequest(BaseModel):
     text: str = Field(min_length=1, max_length=2000)
     levels: list[Level] | None = Field(default=None, max_length=4)
     kinds: list[Kind] | None = Field(default=None, max_length=4)
-    sources: list[str] | None = Field(default=None, max_length=100)
-    start: datetime | None = None
-    end: datetime | None = None
+    sources: SourceList | None = None
+    start: BoundedDatetime | None = None
+    end: BoundedDatetime | None = None
     limit: int = Field(default=10, ge=1, le=100)
 
 
@@ -178,9 +217,11 @@ class SearchResponse(BaseModel):
     elapsed_ms: float = 0.0
 
 
-class EvidenceOut(Evidence):
-    """Evidence with links a person can click: the clip to watch and its keyframes."""
+class EvidenceOut(Evidence, MediaRef):
+    """Evidence with links a person can click: the clip to watch, its keyframes and the whole
+    media file (``media_start_s`` seconds into it)."""
 
+    media_path: SkipJsonSchema[str | None] = _NO_PATH
     clip_url: str | None = None
     keyframe_urls: list[str] = Field(default_factory=list)
 
@@ -201,17 +242,17 @@ class EntityRename(BaseModel):
 class EntityMerge(BaseModel):
     """Merge these entities (same source and kind) into the one addressed."""
 
-    other_ids: list[str] = Field(min_length=1, max_length=50)
+    other_ids: list[ShortName] = Field(min_length=1, max_length=50)
 
 
 class EntitySplit(BaseModel):
     """Move the appearances in these clip nodes to a new entity (optionally named)."""
 
-    node_ids: list[str] = Field(min_length=1, max_length=5000)
+    node_ids: list[ShortName] = Field(min_length=1, max_length=5000)
     name: str | None = Field(default=None, min_length=1, max_length=200)
 
 
-class EntityDetail(EntityOut):
+class EntityDetail(EntityView):
     """An entity with its timeline; ``timeline_next_offset`` pages through long timelines."""
 
     timeline_next_offset: int | None = None

@@ -2,7 +2,38 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, StringConstraints
+
+#: The calendar years a time given to vidmem may fall in (inclusive). The stores keep times as
+#: seconds since the Unix epoch (float) and aware UTC datetimes; bounding input to these years
+#: keeps every conversion and every 'last week'/'in 3 years' offset far from ``datetime``'s
+#: limits (years 1..9999), so no input can overflow.
+MIN_YEAR, MAX_YEAR = 1970, 2200
+
+
+def check_year_range(value: datetime) -> datetime:
+    """``value`` unchanged when its year (as written, offset included) is in
+    ``MIN_YEAR..MAX_YEAR``.
+
+    Raises:
+        ValueError: outside the range (pydantic turns it into a validation error: 422 on the API).
+    """
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValueError(f"times must fall in the years {MIN_YEAR} to {MAX_YEAR}")
+    return value
+
+
+#: A request's time: ISO 8601 (a timezone is recommended; naive is read as UTC) in 1970..2200.
+BoundedDatetime = Annotated[datetime, AfterValidator(check_year_range)]
+#: A name in a request list (a source, an id): 1 to 255 characters.
+ShortName = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+#: The most items any list in a request may hold unless its field says less (sources: 100).
+MAX_SOURCES = 100
+SourceList = Annotated[list[ShortName], Field(max_length=MAX_SOURCES)]
 
 
 class Level(StrEnum):

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from api_schemas.common import Kind, Level
+from api_schemas.common import BoundedDatetime, Kind, Level, SourceList
 
 
 class QuestionType(StrEnum):
@@ -27,13 +27,15 @@ class Question(BaseModel):
 
     ``now`` anchors relative time expressions ('yesterday', 'on Tuesday'); ``start``/``end`` limit
     the wall-clock range searched; ``max_steps`` and ``time_budget_s`` bound the agent's work.
+    Times fall in the years 1970..2200 and ``sources`` holds at most 100 names of at most 255
+    characters (``api_schemas.common``); anything else is a validation error.
     """
 
     text: str = Field(min_length=1, max_length=2000)
-    sources: list[str] | None = None
-    now: datetime | None = None
-    start: datetime | None = None
-    end: datetime | None = None
+    sources: SourceList | None = None
+    now: BoundedDatetime | None = None
+    start: BoundedDatetime | None = None
+    end: BoundedDatetime | None = None
     max_steps: int = Field(default=24, ge=1, le=200)
     time_budget_s: float = Field(default=5.0, gt=0, le=120)
     top_k: int = Field(default=5, ge=1, le=50)

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 import numpy as np
+from pydantic import SecretStr
 
 from ingest_workers.stream_policy import (
     Backoff,
@@ -91,7 +92,7 @@ class StreamWorker:
         self.create_source = create_source
         self.tenant = tenant
         self.source = source
-        self._url = url
+        self._url = SecretStr(url)  # the URL may carry credentials: its repr is '**********'
         self.settings = settings or rt.settings.stream
         self.policy = StreamPolicy.for_url(url, self.settings)
         self.display_url = safe_url(url)
@@ -192,7 +193,7 @@ class StreamWorker:
                     self._set_state(StreamState.BACKOFF, retry_in_s=round(delay, 1))
                     stop.wait(delay)
                     continue
-                reader = LiveReader(self._url, self.policy, ing, stop_event=stop,
+                reader = LiveReader(self._url.get_secret_value(), self.policy, ing, stop_event=stop,
                                     start_time=self.start_time if self.connections == 0 else None, clock=self._clock)
                 self._reader = reader
                 try:
@@ -248,11 +249,11 @@ class StreamWorker:
         if self.url_check is None:
             return None
         try:
-            self.url_check(self._url)
+            self.url_check(self._url.get_secret_value())
             return None
         except Exception as exc:  # noqa: BLE001 - any refusal; its message is redacted below
             transient = bool(getattr(exc, "transient", False))
-            message = f"refused before connecting: {safe_error(exc, self._url)}"
+            message = f"refused before connecting: {safe_error(exc, self._url.get_secret_value())}"
             self.errors.append(message)
             (log.warning if transient else log.error)("stream connection refused by the network policy", source=self.source,
                                                        url=self.display_url, error=message, retry=transient)
@@ -279,7 +280,7 @@ class StreamWorker:
         except StreamStalled as exc:
             reason = str(exc)
         except Exception as exc:  # noqa: BLE001 - a broken connection must never end the worker
-            reason = safe_error(exc, self._url)
+            reason = safe_error(exc, self._url.get_secret_value())
             log.error("stream reader failed", source=self.source, url=self.display_url, error=reason)
         finally:
             reader.close()
@@ -352,7 +353,7 @@ class StreamWorker:
         return not (last.has_audio and last.audio.size and speech_at_end(last.audio))
 
     def _fail(self, what: str, exc: BaseException) -> None:
-        msg = f"{what}: {safe_error(exc, self._url)}"
+        msg = f"{what}: {safe_error(exc, self._url.get_secret_value())}"
         self.errors.append(msg)
         self.skipped.append(msg)
         log.error("stream processing failed", source=self.source, detail=msg)
@@ -379,4 +380,4 @@ class StreamWorker:
                 "errors": list(self.errors)[-5:], "updated_at": iso(utcnow()),
             }, merge_gaps=True, create=False)  # a source deleted meanwhile is not brought back
         except Exception as exc:  # noqa: BLE001
-            log.warning("stream status not saved", source=self.source, error=safe_error(exc, self._url))
+            log.warning("stream status not saved", source=self.source, error=safe_error(exc, self._url.get_secret_value()))

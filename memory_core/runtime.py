@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from memory_core.logging import configure_logging, get_logger
+from memory_core.logging import configure_from_settings, get_logger
 from memory_core.settings import Settings, get_settings
 
 log = get_logger(__name__)
@@ -52,7 +52,7 @@ class Runtime:
         from memory_core.stores.keyframes import KeyframeStore
 
         settings = settings or get_settings()
-        configure_logging(settings.log_level, settings.log_json)
+        configure_from_settings(settings)
         settings.home.mkdir(parents=True, exist_ok=True)
         repo = open_repository(settings)
         rt = cls(

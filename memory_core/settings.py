@@ -124,6 +124,11 @@ class ApiSettings(BaseModel):
 
     max_upload_bytes: int = Field(4 * 1024**3, ge=1, description="largest accepted upload or URL download")
     max_body_bytes: int = Field(1024**2, ge=1024, description="largest JSON request body")
+    body_idle_timeout_s: float = Field(30.0, gt=0, le=3600, description="a request body that sends nothing for this long answers 408")
+    header_timeout_s: float = Field(10.0, gt=0, le=600, description="vidmem serve: a connection whose request head is not complete in this long is closed")
+    keep_alive_s: float = Field(5.0, gt=0, le=600, description="vidmem serve: idle keep-alive connections are closed after this long")
+    max_header_bytes: int = Field(32 * 1024, ge=4096, le=1024**2, description="vidmem serve: largest request line plus headers (h11)")
+    max_connections: int = Field(1000, ge=1, description="vidmem serve: open connections past this answer 503")
     rate_limit: str = Field("600/minute", description="requests per tenant (every endpoint)")
     query_rate_limit: str = Field("120/minute", description="questions and searches per tenant")
     ingest_rate_limit: str = Field("30/minute", description="ingest requests per tenant (uploads, URLs, paths, streams)")
@@ -197,6 +202,7 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = Field(None, description="encrypts stream URLs (credentials) at rest; required in production once a stream is registered")
     log_level: str = "INFO"
     log_json: bool = False
+    log_debug_locals: bool = Field(False, description="console tracebacks print local variables (redacted); refused in production")
 
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     models: ModelSettings = Field(default_factory=ModelSettings)
@@ -212,6 +218,8 @@ class Settings(BaseSettings):
         if self.environment == "production" and self.admin_key is not None:
             if len(self.admin_key.get_secret_value()) < 24:
                 raise ValueError("VIDMEM_ADMIN_KEY must be at least 24 characters in production")
+        if self.environment == "production" and self.log_debug_locals:
+            raise ValueError("VIDMEM_LOG_DEBUG_LOCALS is for local debugging; it is refused in production")
         return self
 
     @property

@@ -213,16 +213,16 @@ def serve(
     workers: Annotated[int, typer.Option(min=0, max=64, help="ingest jobs at once; 0 = api.ingest_workers")] = 0,
 ) -> None:
     """Run the REST service (embedded stores, in-process ingest pool); the admin key is
-    VIDMEM_ADMIN_KEY or the generated <home>/admin.key."""
-    import uvicorn
-
+    VIDMEM_ADMIN_KEY or the generated <home>/admin.key. Slow clients are cut off: request heads
+    after VIDMEM_API__HEADER_TIMEOUT_S, stalled bodies after VIDMEM_API__BODY_IDLE_TIMEOUT_S, idle
+    keep-alive connections after VIDMEM_API__KEEP_ALIVE_S."""
     from memory_core.settings import get_settings
-    from services.api import create_app
+    from services.api.serving import serve as run_server
 
     settings = get_settings()
     if workers:
         settings = settings.model_copy(update={"api": settings.api.model_copy(update={"ingest_workers": workers})})
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False, proxy_headers=False)
+    run_server(settings, host, port)
 
 
 @app.command()
@@ -249,7 +249,7 @@ def worker(
     open the vector store; a worker with the write queue does, so with the embedded store run one
     write worker with concurrency 1 on the machine that holds VIDMEM_HOME."""
     from ingest_workers.celery_app import QUEUES, app as celery_app
-    from memory_core.logging import configure_logging
+    from memory_core.logging import configure_from_settings
 
     settings = celery_app.vidmem_settings
     if settings.celery.broker_url is None:
@@ -260,7 +260,7 @@ def worker(
         raise typer.BadParameter(f"unknown queues {unknown}; choose from {', '.join(QUEUES)}")
     if "write" in wanted and settings.vector.backend != "qdrant" and concurrency > 1:
         raise typer.BadParameter("the embedded vector store has one owner: run the write queue with --concurrency 1 (or use a Qdrant server)")
-    configure_logging(settings.log_level, settings.log_json)
+    configure_from_settings(settings)
     settings.home.mkdir(parents=True, exist_ok=True)  # the beat schedule lives there
     argv = ["worker", "-Q", ",".join(wanted), "-c", str(concurrency), "--loglevel", settings.log_level,
             "--without-gossip", "--without-mingle"]

@@ -31,6 +31,7 @@ and the best weak hits listed with their scores. Evidence media paths come from
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -111,6 +112,7 @@ class RetrievalAgent:
         ``question.now`` anchors relative times (default: the current time); when given, nothing
         after it is searched. Store errors propagate (the caller ends the stream).
         """
+        started = time.perf_counter()  # the time budget covers parsing too
         now_given = question.now is not None
         now = ensure_aware(question.now) if now_given else utcnow()
         tz = question.now.tzinfo if now_given and question.now.tzinfo is not None else self.tz
@@ -118,7 +120,7 @@ class RetrievalAgent:
         plan = parse_question(question.text, now, _entity_names(entities), tz)
         start, end = self._scope(plan, question, now, now_given)
         ctx = SearchContext(self.vectors, self.settings, tenant, question.sources, start, end,
-                            question.max_steps, question.time_budget_s)
+                            question.max_steps, question.time_budget_s, started=started)
         scope_txt = f"{start.isoformat() if start else '-inf'} .. {end.isoformat() if end else '+inf'}"
         yield ctx.step("parse", detail=(
             f"type={plan.qtype.value}; scope={scope_txt}"

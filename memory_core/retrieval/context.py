@@ -90,6 +90,8 @@ class SearchContext:
         start, end: the time scope ``[start, end)`` (aware; ``None`` = open).
         max_steps: trace steps allowed before the agent must answer.
         time_budget_s: seconds allowed before the agent must answer.
+        started: ``time.perf_counter()`` when the question arrived (default: now), so the budget
+            also covers the work before the search (entities, parsing the question).
     """
 
     def __init__(
@@ -102,6 +104,7 @@ class SearchContext:
         end: datetime | None,
         max_steps: int,
         time_budget_s: float,
+        started: float | None = None,
     ) -> None:
         self.vectors = vectors
         self.settings = settings
@@ -111,7 +114,7 @@ class SearchContext:
         self.end = end
         self.max_steps = max_steps
         self.time_budget_s = time_budget_s
-        self.t0 = time.perf_counter()
+        self.t0 = time.perf_counter() if started is None else started
         self.trace: list[TraceStep] = []
         self.scored_candidates = 0
         self.searches = 0

@@ -34,6 +34,7 @@ from memory_core.retrieval.lexical import STOPWORDS, tokenize
 from memory_core.retrieval.plantime import FUTURE_EXPRESSIONS, future_scope
 from memory_core.retrieval.timeparse import TimeScope, parse_time_scope, strip_time_expressions
 from memory_core.retrieval.timerules import find_pieces
+from memory_core.timeutil import TimeRangeError
 
 __all__ = ["QuestionPlan", "extract_keywords", "extract_phrases", "match_entities", "parse_question"]
 
@@ -301,10 +302,16 @@ def parse_question(
         now: the moment relative expressions are resolved against (aware).
         known_entity_names: display name or label -> entity ids (see :func:`match_entities`).
         tz: the user's time zone for day boundaries.
+
+    Raises:
+        TimeRangeError: when a time expression leaves the calendar ('the last 99999999 days').
     """
     tense = form.tense(text)
     asks_plan = form.is_plan(text) or FUTURE_EXPRESSIONS.search(text) is not None
-    scope, plan_for = _scopes(text, now, tz, asks_plan, tense == "past")
+    try:
+        scope, plan_for = _scopes(text, now, tz, asks_plan, tense == "past")
+    except OverflowError:
+        raise TimeRangeError("a time expression in the question falls outside the supported range") from None
     content = strip_time_expressions(FUTURE_EXPRESSIONS.sub(" ", text) if asks_plan else text) or text
     sub_queries: list[str] = []
     relation = order_pick = None

@@ -26,10 +26,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from pydantic import SecretStr
 
-from memory_core.logging import configure_logging, get_logger
+from memory_core.logging import configure_from_settings, flush_logs, get_logger, register_secret
 from memory_core.runtime import Runtime
 from memory_core.settings import Settings, get_settings
+from services.api import guard
 from services.api.deps import ApiContext
 from services.api.errors import install_handlers
 from services.api.ingest_pool import IngestPool
@@ -72,10 +74,6 @@ def _warm(ctx: ApiContext) -> None:
         log.error("model warm-up failed", error=repr(exc)[:500])
 
 
-def _is_upload(path: str) -> bool:
-    return path.endswith(("/uploads", "/chunks"))
-
-
 def _resume_streams(manager) -> None:
     try:
         started = manager.resume_all()
@@ -97,7 +95,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         ValueError: for malformed rate limits or URL networks in ``settings.api``.
     """
     settings = settings or (runtime.settings if runtime is not None else get_settings())
-    configure_logging(settings.log_level, settings.log_json)
+    configure_from_settings(settings)
     api = settings.api
     metrics = Metrics()
     limiter = TenantRateLimiter(api)
@@ -109,9 +107,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         from ingest_workers.distributed import JOB_KIND as DISTRIBUTED
 
         rt = runtime or Runtime.open(settings)
+        admin_key = SecretStr(resolve_admin_key(settings))
+        register_secret(admin_key)  # masked in every log line from now on
         orphaned = rt.repo.fail_orphaned_jobs(exclude_kinds=(DISTRIBUTED,))  # Celery workers own those
         ctx = ApiContext(settings=settings, rt=rt, tenants=TenantStore(rt.repo.engine), limiter=limiter, pool=None,
-                         quotas=Quotas(rt, api), metrics=metrics, admin_key=resolve_admin_key(settings))
+                         quotas=Quotas(rt, api), metrics=metrics, admin_key=admin_key)
         dispatching, why = api_dispatch(settings)
         if dispatching and settings.vector.backend != "qdrant":
             log.warning("ingest jobs go to Celery workers while this process holds the embedded vector store: "
@@ -148,6 +148,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             if runtime is None:
                 rt.close()
             log.info("service stopped")
+            flush_logs()  # the writer thread's queue: uvicorn may re-raise SIGTERM (no atexit) next
 
     app = FastAPI(
         title="vidmem",
@@ -159,7 +160,13 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         lifespan=lifespan,
     )
     app.state.ctx = None
-    app.add_middleware(RequestContextMiddleware, metrics=metrics, max_body_bytes=api.max_body_bytes, exempt=_is_upload)
+    routes = guard.RouteIndex()  # filled as the routers are included below
+    # Body limits by the matched route (uploads and chunks are marked with guard.streams_own_body),
+    # and a body-carrying /v1 request with no valid credential is refused before its body is read.
+    app.add_middleware(RequestContextMiddleware, metrics=metrics,
+                       limit_of=lambda scope: routes.body_limit(scope, api.max_body_bytes),
+                       precheck=lambda scope, headers: guard.precheck_credential(app.state.ctx, scope, headers),
+                       body_idle_timeout_s=api.body_idle_timeout_s)
     if api.cors_origins:
         app.add_middleware(
             CORSMiddleware, allow_origins=list(api.cors_origins), allow_credentials=False,
@@ -170,6 +177,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     install_handlers(app)
     for module in (sources, ingest, streams, jobs, query, search, memories, entities, media, admin):
         app.include_router(module.router, prefix="/v1")
+        routes.add_router(module.router, "/v1")
     app.include_router(admin.usage_router, prefix="/v1")
+    routes.add_router(admin.usage_router, "/v1")
     app.include_router(ops.router)
+    routes.add_router(ops.router)
     return app

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import structlog
 from fastapi import Depends, Query, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import SecretStr
 
 from api_schemas.api import MAX_PAGE
 from memory_core.runtime import Runtime
@@ -36,7 +37,8 @@ class ApiContext:
         pool: the ingest pool.
         quotas: per-tenant quotas.
         metrics: Prometheus metrics of this app.
-        admin_key: the admin secret.
+        admin_key: the admin secret (``SecretStr``: its ``repr`` is ``'**********'``, so neither a
+            traceback nor a debugger prints it; read it with ``get_secret_value()``).
         ready: readiness checks by name: ``"ok"`` or the reason it is not.
     """
 
@@ -47,7 +49,7 @@ class ApiContext:
     pool: Any
     quotas: Any
     metrics: Any
-    admin_key: str
+    admin_key: SecretStr = field(repr=False)
     ready: dict[str, str] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -104,7 +106,7 @@ def current_tenant(
         raise _unauthorized("an API key is required (Authorization: Bearer <key> or X-API-Key)")
     tenant = ctx.tenants.resolve(key)
     if tenant is None:
-        if security.same_secret(key, ctx.admin_key):
+        if security.same_secret(key, ctx.admin_key.get_secret_value()):
             raise ApiError(403, "admin_key", "the admin key manages tenants; use a tenant's key here")
         raise _unauthorized("invalid or revoked API key")
     request.state.tenant = tenant
@@ -153,7 +155,7 @@ def require_admin(
     key = _credential(bearer, header)
     if not key:
         raise _unauthorized("the admin key is required")
-    if not security.same_secret(key, ctx.admin_key):
+    if not security.same_secret(key, ctx.admin_key.get_secret_value()):
         raise ApiError(403, "forbidden", "admin only")
 
 

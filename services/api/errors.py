@@ -3,7 +3,8 @@
 Every error leaves the service in this one shape (:class:`api_schemas.api.ErrorEnvelope`), whatever
 raised it: an :class:`ApiError` from a router, a Starlette ``HTTPException`` (unknown route, wrong
 method), a request validation error (422) or an unexpected exception (500, logged with the
-request id, never echoed). ``responses(...)`` builds the ``responses=`` dicts that declare these
+request id, never echoed; a time that leaves the calendar is a 422). Messages pass through
+:func:`memory_core.logging.redact_text`, so no credential is echoed either. ``responses(...)`` builds the ``responses=`` dicts that declare these
 answers in the OpenAPI document.
 """
 
@@ -17,7 +18,9 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api_schemas.api import ErrorEnvelope
-from memory_core.logging import get_logger
+from api_schemas.common import MAX_YEAR, MIN_YEAR
+from memory_core.logging import get_logger, redact_text
+from memory_core.timeutil import TimeRangeError
 
 log = get_logger(__name__)
 
@@ -27,6 +30,7 @@ _DEFAULT_CODES = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    408: "request_timeout",
     409: "conflict",
     411: "length_required",
     413: "too_large",
@@ -43,6 +47,7 @@ _DESCRIPTIONS = {
     401: "Missing or invalid credentials",
     403: "Credentials do not allow this (admin only, or a refused address)",
     404: "No such object for this tenant",
+    408: "The request body stalled (nothing received for api.body_idle_timeout_s)",
     409: "Conflict with the current state",
     413: "Too large (request body, upload or quota)",
     415: "Unsupported media type",
@@ -87,7 +92,7 @@ def request_id_of(request: Request) -> str | None:
 def envelope(request: Request, status: int, code: str, message: str, *, headers: dict[str, str] | None = None,
              details: list[dict] | None = None) -> JSONResponse:
     """A ``JSONResponse`` holding the error envelope."""
-    body = ErrorEnvelope(code=code, message=message, request_id=request_id_of(request), details=details)
+    body = ErrorEnvelope(code=code, message=redact_text(message), request_id=request_id_of(request), details=details)
     return JSONResponse(body.model_dump(exclude_none=True), status_code=status, headers=headers)
 
 
@@ -95,7 +100,8 @@ def _clean_validation(errors: list[dict[str, Any]]) -> list[dict]:
     """Validation problems without the offending input (it may be huge or secret)."""
     out = []
     for e in errors[:50]:
-        out.append({"loc": [str(x) for x in e.get("loc", ())], "msg": str(e.get("msg", ""))[:300], "type": str(e.get("type", ""))})
+        out.append({"loc": [str(x)[:200] for x in e.get("loc", ())][:10], "msg": redact_text(str(e.get("msg", ""))[:300]),
+                "type": str(e.get("type", ""))})
     return out
 
 
@@ -121,21 +127,33 @@ def install_handlers(app: FastAPI) -> None:
         where = ".".join(x for x in first["loc"] if x not in ("body",)) or "request"
         return envelope(request, 422, "invalid_request", f"{where}: {first['msg']}", details=errors)
 
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(TimeRangeError)
+    async def _time_range(request: Request, exc: Exception) -> JSONResponse:
+        # Time arithmetic on a client's value left the calendar (schemas bound times to
+        # 1970..2200, so this is the last line of defence): the input is at fault, not the service.
+        log.warning("time out of range", request_id=request_id_of(request), path=request.url.path,
+                    error=type(exc).__name__)
+        return envelope(request, 422, "time_out_of_range",
+                        "a time in the request, or one computed from it, is outside the supported range "
+                        f"(years {MIN_YEAR} to {MAX_YEAR})")
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.error("request failed", request_id=request_id_of(request), path=request.url.path, error=repr(exc)[:500])
+        log.error("request failed", request_id=request_id_of(request), path=request.url.path, error=repr(exc)[:500],
+                  exc_info=exc)
         return envelope(request, 500, "internal", "internal error; quote the request id to the operator")
 
 
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """``responses=`` for a route: each status answered with the error envelope.
 
-    400 (malformed request), 413 (body over ``api.max_body_bytes``), 422 (validation), 500 and
-    503 (starting, overloaded) can answer any route and are always added; the caller lists the
+    400 (malformed request), 408 (stalled body), 413 (body over ``api.max_body_bytes``), 422
+    (validation), 500 and 503 (starting, overloaded) can answer any route and are always added; the caller lists the
     rest, so the OpenAPI document declares every error a route can answer.
     """
     out: dict[int | str, dict[str, Any]] = {}
-    for status in sorted(set(statuses) | {400, 413, 422, 500, 503}):
+    for status in sorted(set(statuses) | {400, 408, 413, 422, 500, 503}):
         out[status] = {"model": ErrorEnvelope, "description": _DESCRIPTIONS.get(status, "Error")}
     return out
 

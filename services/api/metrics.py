@@ -8,7 +8,10 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import anyio
 
 import structlog
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -70,21 +73,29 @@ def _route_of(scope: Scope) -> str:
 
 
 class RequestContextMiddleware:
-    """Request id, body-size limit, access log and latency metric (pure ASGI: streams untouched).
+    """Request id, credential pre-check, body-size limit, body-read timeout, access log and
+    latency metric (pure ASGI: streams untouched).
 
     Args:
         app: the wrapped app.
         metrics: where latency goes.
-        max_body_bytes: larger request bodies answer 413 (``Content-Length`` up front, chunked
-            bodies as they arrive) except on paths for which ``exempt(path)`` is true (uploads
-            enforce their own limit while streaming to disk).
+        limit_of: the body limit of a request (bytes) from its scope, ``None`` for routes that
+            bound their own streamed body (``services.api.guard.body_limit``). Larger bodies
+            answer 413 (``Content-Length`` up front, chunked bodies as they arrive).
+        precheck: ``async (scope, headers) -> ApiError | None``, run before any body is read
+            (``services.api.guard.precheck_credential``); an error is answered at once.
+        body_idle_timeout_s: a client that sends no body bytes for this long while its body is
+            incomplete gets 408 (a slow-body client cannot hold a worker).
     """
 
-    def __init__(self, app: ASGIApp, *, metrics: Metrics, max_body_bytes: int, exempt: Callable[[str], bool]) -> None:
+    def __init__(self, app: ASGIApp, *, metrics: Metrics, limit_of: Callable[[Scope], int | None],
+                 precheck: Callable[[Scope, dict[str, str]], Awaitable[Any]] | None = None,
+                 body_idle_timeout_s: float = 30.0) -> None:
         self.app = app
         self.metrics = metrics
-        self.max_body_bytes = max_body_bytes
-        self.exempt = exempt
+        self.limit_of = limit_of
+        self.precheck = precheck
+        self.body_idle_timeout_s = body_idle_timeout_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -98,8 +109,7 @@ class RequestContextMiddleware:
         structlog.contextvars.bind_contextvars(request_id=rid)
         t0 = time.perf_counter()
         status = {"code": 500}
-        path = scope.get("path", "")
-        limit = None if self.exempt(path) else self.max_body_bytes
+        limit = self.limit_of(scope)
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -110,46 +120,73 @@ class RequestContextMiddleware:
 
         self.metrics.in_flight.inc()
         try:
+            refused = await self.precheck(scope, headers) if self.precheck is not None else None
+            if refused is not None:
+                await self._refuse(send_wrapper, rid, refused.status, refused.code, refused.message, refused.headers)
+                return
             if limit is not None:
                 length = headers.get("content-length")
                 if length is not None and (not length.isdigit() or int(length) > limit):
                     await self._too_large(send_wrapper, rid, limit)
                     return
-                receive = self._bounded(receive, limit)
+            receive = self._guarded(receive, limit, self.body_idle_timeout_s)
             try:
                 await self.app(scope, receive, send_wrapper)
             except _BodyTooLarge:
                 await self._too_large(send_wrapper, rid, limit or 0)
+            except _BodyTimeout:
+                await self._refuse(send_wrapper, rid, 408, "request_timeout",
+                                   f"no request body received for {self.body_idle_timeout_s:g} s", {"Connection": "close"})
         finally:
             self.metrics.in_flight.dec()
             elapsed = time.perf_counter() - t0
             route = _route_of(scope)
-            self.metrics.latency.labels(scope.get("method", ""), route, str(status["code"])).observe(elapsed)
+            self.metrics.latency.labels(scope.get("method", "")[:16], route, str(status["code"])).observe(elapsed)
             if route not in ("/metrics", "/healthz", "/readyz"):
                 log.info("request", method=scope.get("method"), route=route, status=status["code"],
                          duration_ms=round(elapsed * 1000, 1), client=(scope.get("client") or ("", 0))[0])
 
     @staticmethod
-    def _bounded(receive: Receive, limit: int) -> Receive:
+    def _guarded(receive: Receive, limit: int | None, idle_timeout_s: float) -> Receive:
+        """``receive`` that counts body bytes against ``limit`` and waits at most
+        ``idle_timeout_s`` for each body message until the body is complete (afterwards, e.g.
+        while a server-sent-events response waits for the disconnect, it waits freely)."""
         seen = 0
+        complete = False
 
         async def wrapped() -> Message:
-            nonlocal seen
-            message = await receive()
+            nonlocal seen, complete
+            if complete:
+                return await receive()
+            try:
+                with anyio.fail_after(idle_timeout_s):
+                    message = await receive()
+            except TimeoutError:
+                raise _BodyTimeout() from None
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > limit:
+                complete = not message.get("more_body", False)
+                if limit is not None and seen > limit:
                     raise _BodyTooLarge()
+            else:
+                complete = True
             return message
 
         return wrapped
 
+    @classmethod
+    async def _too_large(cls, send: Send, rid: str, limit: int) -> None:
+        await cls._refuse(send, rid, 413, "too_large", f"request body larger than {limit} bytes")
+
     @staticmethod
-    async def _too_large(send: Send, rid: str, limit: int) -> None:
-        body = ErrorEnvelope(code="too_large", message=f"request body larger than {limit} bytes", request_id=rid)
+    async def _refuse(send: Send, rid: str, status: int, code: str, message: str,
+                      headers: dict[str, str] | None = None) -> None:
+        body = ErrorEnvelope(code=code, message=message, request_id=rid)
         data = body.model_dump_json(exclude_none=True).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]})
+        extra = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode()),
+                                *extra]})
         await send({"type": "http.response.body", "body": data})
 
 
@@ -159,3 +196,11 @@ class _BodyTooLarge(HTTPException):
 
     def __init__(self) -> None:
         super().__init__(413, "request body too large")
+
+
+class _BodyTimeout(HTTPException):
+    """Raised inside the app when the client stalls while sending its body (an
+    ``HTTPException`` so that body parsing re-raises it and the envelope handler answers 408)."""
+
+    def __init__(self) -> None:
+        super().__init__(408, "request body not received in time", headers={"Connection": "close"})

@@ -146,6 +146,16 @@ class TenantStore:
         self.clear_cache()
         return None if row is None else self._key(row)
 
+    def cached_tenant(self, key: str) -> str | None:
+        """The tenant of ``key`` when a live cache entry holds it, else ``None`` (no database
+        read: safe on the event loop; a miss says nothing about the key)."""
+        if not security.plausible_key(key):
+            return None
+        digest = security.hash_key(key)
+        with self._lock:
+            hit = self._cache.get(digest)
+        return hit[0] if hit is not None and hit[1] > time.monotonic() else None
+
     def resolve(self, key: str) -> str | None:
         """The tenant id of an active key, or ``None`` (unknown, revoked or malformed)."""
         if not security.plausible_key(key):

@@ -63,11 +63,11 @@ def test_chunks_out_of_order_and_twice_land_once_in_time_order(client, runtime, 
                    headers=tenant.headers)
     clips = r.json()["items"]
     assert len(clips) == 6 and len({c["id"] for c in clips}) == 6
-    by_path = {m.path: i for i, m in enumerate(media)}  # chunk k's record, by its stored path
+    by_id = {m.id: i for i, m in enumerate(media)}  # chunk k's record, by its media id
     ordered = sorted(clips, key=lambda c: c["start"])
-    assert [by_path[c["media_path"]] for c in ordered] == sorted(by_path[c["media_path"]] for c in clips)
+    assert [by_id[c["media_id"]] for c in ordered] == sorted(by_id[c["media_id"]] for c in clips)
     for c in clips:
-        k = by_path[c["media_path"]]
+        k = by_id[c["media_id"]]
         start = datetime.fromisoformat(c["start"])
         assert start == starts[k] + timedelta(seconds=c["media_start_s"])
     bob = [c for c in clips if "truck" in c["text"].lower()]

@@ -1,6 +1,7 @@
 """``vidmem serve`` as deployed: a subprocess on loopback with JSON logs. It answers /healthz at
 once, /readyz once the models are loaded, serves a tenant, logs one JSON line per request with its
-request id, never logs a key or a credential, and stops cleanly on SIGTERM."""
+request id, never logs a key or a credential, cuts off slow clients (a request head trickled in
+byte by byte, a stalled body) within the configured timeouts, and stops cleanly on SIGTERM."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN = "serve-admin-key-" + "z" * 24
+HEAD_TIMEOUT_S = 2.0
+BODY_TIMEOUT_S = 2.0
 
 
 def _port() -> int:
@@ -31,7 +34,8 @@ def server(tmp_path_factory):
     home = tmp_path_factory.mktemp("serve-home")
     port = _port()
     env = dict(os.environ, VIDMEM_HOME=str(home), VIDMEM_ADMIN_KEY=ADMIN, VIDMEM_LOG_JSON="true",
-               VIDMEM_MODELS__OCR="none", VIDMEM_MODELS__FACES="none", VIDMEM_MODELS__VOICES="none")
+               VIDMEM_MODELS__OCR="none", VIDMEM_MODELS__FACES="none", VIDMEM_MODELS__VOICES="none",
+               VIDMEM_API__HEADER_TIMEOUT_S=str(HEAD_TIMEOUT_S), VIDMEM_API__BODY_IDLE_TIMEOUT_S=str(BODY_TIMEOUT_S))
     log_path = home / "serve.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen([sys.executable, "-m", "services.cli", "serve", "--port", str(port)], cwd=ROOT, env=env,
@@ -54,6 +58,66 @@ def server(tmp_path_factory):
                 proc.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+def _closed_after(sock: socket.socket, limit_s: float) -> tuple[float, bytes]:
+    """Read until the server closes the connection (or ``limit_s`` passes); (seconds, bytes)."""
+    t0, data = time.monotonic(), b""
+    sock.settimeout(0.2)
+    while time.monotonic() - t0 < limit_s:
+        try:
+            chunk = sock.recv(65536)
+        except TimeoutError:
+            continue
+        except ConnectionResetError:
+            break
+        if not chunk:
+            break
+        data += chunk
+    return time.monotonic() - t0, data
+
+
+def test_slow_loris_head_is_cut_off(server):
+    """A client that sends its request head one byte every 0.3 s is disconnected within the head
+    timeout (a total: the trickle does not extend it)."""
+    base, _proc, _log = server
+    port = int(base.rsplit(":", 1)[1])
+    head = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 200
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        t0 = time.monotonic()
+        sent_until_closed = 0
+        for byte in head:
+            try:
+                sock.sendall(bytes([byte]))
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            sent_until_closed += 1
+            if time.monotonic() - t0 > HEAD_TIMEOUT_S + 5:
+                break
+            sock.settimeout(0.3)
+            try:
+                if sock.recv(1) == b"":
+                    break
+            except TimeoutError:
+                pass
+            except ConnectionResetError:
+                break
+        elapsed = time.monotonic() - t0
+    assert sent_until_closed < len(head), "the server kept reading a head trickled for too long"
+    assert elapsed < HEAD_TIMEOUT_S + 2.0, f"cut off after {elapsed:.1f} s"
+
+
+def test_stalled_body_is_cut_off(server):
+    """A request whose body stops arriving answers 408 and the connection closes within the
+    body timeout."""
+    base, _proc, _log = server
+    port = int(base.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(b"POST /v1/admin/tenants HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                     b"Authorization: Bearer " + ADMIN.encode() + b"\r\nContent-Length: 200\r\n\r\n{\"id\": ")
+        elapsed, data = _closed_after(sock, BODY_TIMEOUT_S + 10)
+    assert data.startswith(b"HTTP/1.1 408"), data[:200]
+    assert elapsed < BODY_TIMEOUT_S + 3.0, f"answered after {elapsed:.1f} s"
 
 
 def test_serve_readiness_requests_and_redacted_json_logs(server):

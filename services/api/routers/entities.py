@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, status
 
-from api_schemas import EntityKind, EntityOut
-from api_schemas.api import EntityDetail, EntityMerge, EntityRename, EntitySplit, Page
+from api_schemas import EntityKind
+from api_schemas.api import EntityDetail, EntityMerge, EntityRename, EntitySplit, EntityView, Page
 from memory_core.building import curation
 from services.api.deps import Ctx, Paging, Tenant
 from services.api.errors import TENANT, ApiError, not_found, responses
@@ -26,17 +26,17 @@ def _entity_or_404(ctx, tenant: str, eid: str):
     return ent
 
 
-@router.get("", response_model=Page[EntityOut], responses=responses(*TENANT, 404))
+@router.get("", response_model=Page[EntityView], responses=responses(*TENANT, 404))
 def list_entities(tenant: Tenant, ctx: Ctx, page: Paging,
                   source: Annotated[str | None, Query(max_length=255)] = None,
-                  kind: EntityKind | None = None) -> Page[EntityOut]:
+                  kind: EntityKind | None = None) -> Page[EntityView]:
     """The caller's entities (of one source/kind if given), most frequent first."""
     if source is not None:
         get_source_or_404(ctx.rt, tenant, source)
     ents = ctx.rt.repo.list_entities(tenant, source=source, kind=kind)
     chunk = ents[page.offset : page.offset + page.limit]
     nxt = page.offset + page.limit if len(ents) > page.offset + page.limit else None
-    return Page[EntityOut](items=[entity_out(e) for e in chunk], limit=page.limit, offset=page.offset, next_offset=nxt)
+    return Page[EntityView](items=[entity_out(e) for e in chunk], limit=page.limit, offset=page.offset, next_offset=nxt)
 
 
 @router.get("/{entity_id}", response_model=EntityDetail, responses=responses(*TENANT, 404))
@@ -48,11 +48,13 @@ def get_entity(entity_id: EntityId, tenant: Tenant, ctx: Ctx,
     apps = ctx.rt.repo.appearances(tenant, entity_id, limit=timeline_offset + timeline_limit + 1)
     chunk = apps[timeline_offset : timeline_offset + timeline_limit]
     more = len(apps) > timeline_offset + timeline_limit
-    return entity_out(ent, chunk, cls=EntityDetail, timeline_next_offset=timeline_offset + timeline_limit if more else None)
+    nodes = ctx.rt.repo.get_nodes(tenant, list({a.node_id for a in chunk})) if chunk else []
+    return entity_out(ent, chunk, cls=EntityDetail, media_ids={n.id: n.media_file_id for n in nodes},
+                      timeline_next_offset=timeline_offset + timeline_limit if more else None)
 
 
-@router.patch("/{entity_id}", response_model=EntityOut, responses=responses(*TENANT, 404))
-def rename_entity(entity_id: EntityId, body: EntityRename, tenant: Tenant, ctx: Ctx) -> EntityOut:
+@router.patch("/{entity_id}", response_model=EntityView, responses=responses(*TENANT, 404))
+def rename_entity(entity_id: EntityId, body: EntityRename, tenant: Tenant, ctx: Ctx) -> EntityView:
     """Name an entity (``null`` clears the name and restores its automatic label)."""
     try:
         rt = ctx.rt
@@ -61,8 +63,8 @@ def rename_entity(entity_id: EntityId, body: EntityRename, tenant: Tenant, ctx: 
         raise not_found("entity") from None
 
 
-@router.post("/{entity_id}/merge", response_model=EntityOut, responses=responses(*TENANT, 404, 409))
-def merge_entities(entity_id: EntityId, body: EntityMerge, tenant: Tenant, ctx: Ctx) -> EntityOut:
+@router.post("/{entity_id}/merge", response_model=EntityView, responses=responses(*TENANT, 404, 409))
+def merge_entities(entity_id: EntityId, body: EntityMerge, tenant: Tenant, ctx: Ctx) -> EntityView:
     """Merge ``other_ids`` (same source and kind) into this entity: their appearances, exemplars and
     links move here, memories that named them name this one, and they are deleted.
 
@@ -78,9 +80,9 @@ def merge_entities(entity_id: EntityId, body: EntityMerge, tenant: Tenant, ctx: 
     return entity_out(ent)
 
 
-@router.post("/{entity_id}/split", status_code=status.HTTP_201_CREATED, response_model=EntityOut,
+@router.post("/{entity_id}/split", status_code=status.HTTP_201_CREATED, response_model=EntityView,
              responses=responses(*TENANT, 404, 409))
-def split_entity(entity_id: EntityId, body: EntitySplit, tenant: Tenant, ctx: Ctx) -> EntityOut:
+def split_entity(entity_id: EntityId, body: EntitySplit, tenant: Tenant, ctx: Ctx) -> EntityView:
     """Move this entity's appearances in ``node_ids`` (clip memories) to a new entity, optionally
     named; returns the new entity.
 

@@ -11,14 +11,14 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, status
 from starlette.concurrency import run_in_threadpool
 
-from api_schemas import JobOut
-from api_schemas.api import TENANT_ID_PATTERN, PathIngest, UrlIngest
+from api_schemas.api import TENANT_ID_PATTERN, JobView, PathIngest, UrlIngest
 from ingest_workers.errors import MediaError
 from ingest_workers.probe import probe_media
 from memory_core.forget import owned_source_dir
-from memory_core.timeutil import ensure_aware, parse_iso
+from memory_core.timeutil import TimeRangeError, ensure_aware, parse_iso
 from services.api.deps import Admin, ApiContext, Ctx, IngestTenant
 from services.api.errors import ADMIN, TENANT, ApiError, not_found, responses
+from services.api.guard import streams_own_body
 from services.api.ingest_pool import JobSpec
 from services.api.routers.sources import SourceName, get_source_or_404
 from services.api.ssrf import UrlPolicy, UrlRefused, open_checked
@@ -53,7 +53,7 @@ def _probe(ctx: ApiContext, tenant: str, path: FsPath, *, delete_on_error: bool,
         raise
 
 
-def _queue(ctx: ApiContext, spec: JobSpec, media_path: str | None) -> JobOut:
+def _queue(ctx: ApiContext, spec: JobSpec, media_path: str | None) -> JobView:
     ctx.rt.repo.create_job(spec.tenant, spec.source, media_path=media_path, job_id=spec.job_id)
     ctx.pool.submit(spec)
     job = ctx.rt.repo.get_job(spec.tenant, spec.job_id)
@@ -69,9 +69,10 @@ def _new_job_id() -> str:
     return str(uuid.uuid4())
 
 
-@router.post("/sources/{source}/uploads", status_code=status.HTTP_202_ACCEPTED, response_model=JobOut,
+@router.post("/sources/{source}/uploads", status_code=status.HTTP_202_ACCEPTED, response_model=JobView,
              responses=responses(*TENANT, 404, 409, 413, 415, 503), openapi_extra=UPLOAD_OPENAPI)
-async def upload(source: SourceName, request: Request, tenant: IngestTenant, ctx: Ctx) -> JobOut:
+@streams_own_body
+async def upload(source: SourceName, request: Request, tenant: IngestTenant, ctx: Ctx) -> JobView:
     """Upload footage (``multipart/form-data``: part ``file``, optional field ``start_time``,
     ISO 8601) and ingest it in the background.
 
@@ -101,14 +102,16 @@ def _start_time(value: str | None) -> datetime | None:
     if value is None or not value.strip():
         return None
     try:
-        return parse_iso(value)
+        return parse_iso(value, bounded=True)
+    except TimeRangeError as exc:
+        raise ApiError(422, "invalid_request", f"start_time: {exc}") from None
     except ValueError:
         raise ApiError(422, "invalid_request", "start_time must be ISO 8601, e.g. 2026-11-16T08:00:00+00:00") from None
 
 
-@router.post("/sources/{source}/url-ingests", status_code=status.HTTP_202_ACCEPTED, response_model=JobOut,
+@router.post("/sources/{source}/url-ingests", status_code=status.HTTP_202_ACCEPTED, response_model=JobView,
              responses=responses(*TENANT, 404, 409, 413, 503))
-def ingest_url(source: SourceName, body: UrlIngest, tenant: IngestTenant, ctx: Ctx) -> JobOut:
+def ingest_url(source: SourceName, body: UrlIngest, tenant: IngestTenant, ctx: Ctx) -> JobView:
     """Fetch footage from an http(s) URL and ingest it in the background.
 
     The URL and every redirect are checked before anything is fetched: loopback, private,
@@ -141,8 +144,8 @@ TenantId = Annotated[str, Path(pattern=TENANT_ID_PATTERN, description="tenant id
 
 
 @router.post("/admin/tenants/{tenant_id}/sources/{source}/path-ingests", status_code=status.HTTP_202_ACCEPTED,
-             response_model=JobOut, responses=responses(*ADMIN, 404, 409, 503), tags=["admin"])
-def ingest_path(tenant_id: TenantId, source: SourceName, body: PathIngest, _admin: Admin, ctx: Ctx) -> JobOut:
+             response_model=JobView, responses=responses(*ADMIN, 404, 409, 503), tags=["admin"])
+def ingest_path(tenant_id: TenantId, source: SourceName, body: PathIngest, _admin: Admin, ctx: Ctx) -> JobView:
     """Ingest a file already on the server into a tenant's source (admin only; the source is
     created when missing). The file is referenced, not copied, and never deleted by vidmem.
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
 from api_schemas import Kind, Level
 from api_schemas.api import MemoryOut, Page
+from api_schemas.common import BoundedDatetime
 from memory_core.timeutil import ensure_aware
 from services.api.deps import Ctx, Paging, Tenant
 from services.api.errors import TENANT, ApiError, not_found, responses
@@ -40,8 +40,8 @@ def list_memories(
     source: Annotated[str | None, Query(max_length=255)] = None,
     level: Level | None = None,
     kind: Kind | None = None,
-    start: Annotated[datetime | None, Query(description="memories ending at or after this")] = None,
-    end: Annotated[datetime | None, Query(description="memories starting at or before this")] = None,
+    start: Annotated[BoundedDatetime | None, Query(description="memories ending at or after this (years 1970..2200)")] = None,
+    end: Annotated[BoundedDatetime | None, Query(description="memories starting at or before this (years 1970..2200)")] = None,
 ) -> Page[MemoryOut]:
     """The caller's memories by wall-clock start, filtered by source, level, kind and time."""
     if source is not None:

@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from api_schemas import Answer, Question, TraceStep
 from api_schemas.api import AnswerOut, ErrorEnvelope
 from memory_core.logging import get_logger
+from memory_core.timeutil import TimeRangeError
 from services.api.deps import ApiContext, Ctx, QueryTenant
 from services.api.errors import TENANT, not_found, request_id_of, responses
 from services.api.sse import drain, event
@@ -78,6 +79,8 @@ async def ask_stream(question: Question, request: Request, tenant: QueryTenant, 
                     yield event("step", item)
                 elif isinstance(item, Answer):
                     yield event("answer", await run_in_threadpool(answer_out, ctx, tenant, item))
+        except TimeRangeError as exc:  # a time expression of the question left the calendar: input error
+            yield event("error", ErrorEnvelope(code="time_out_of_range", message=str(exc), request_id=rid))
         except Exception as exc:  # noqa: BLE001 - the stream has started: report in-band
             log.error("query stream failed", error=repr(exc)[:300])
             yield event("error", ErrorEnvelope(code="internal", message="the agent failed", request_id=rid))

@@ -19,8 +19,7 @@ from datetime import datetime
 from fastapi import APIRouter, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
-from api_schemas import JobOut
-from api_schemas.api import Page
+from api_schemas.api import JobView, Page
 from api_schemas.streams import StreamCreate, StreamOut
 from ingest_workers.chunks import chunk_taken, claim_chunk
 from ingest_workers.stream_manager import (
@@ -39,6 +38,7 @@ from memory_core.forget import owned_source_dir
 from memory_core.logging import get_logger
 from services.api.deps import ApiContext, ChunkTenant, Ctx, IngestTenant, Paging, Tenant
 from services.api.errors import TENANT, ApiError, not_found, responses
+from services.api.guard import streams_own_body
 from services.api.ingest_pool import JobSpec
 from services.api.routers.ingest import _check_not_deleting, _probe
 from services.api.routers.sources import SourceName, get_source_or_404, stop_stream_worker
@@ -228,7 +228,7 @@ def _sequence(value: str | None) -> int:
 
 
 def _capture_start(value: str | None) -> datetime:
-    from memory_core.timeutil import ensure_aware
+    from memory_core.timeutil import TimeRangeError, check_range, ensure_aware
 
     text = (value or "").strip()
     if text.endswith(("Z", "z")):
@@ -240,17 +240,20 @@ def _capture_start(value: str | None) -> datetime:
     if when is None or when.tzinfo is None or when.utcoffset() is None:
         raise ApiError(422, "invalid_request",
                        "capture_start must be ISO 8601 with a timezone, e.g. 2026-11-16T08:00:00+00:00")
-    return ensure_aware(when)
+    try:
+        return ensure_aware(check_range(when))
+    except TimeRangeError as exc:
+        raise ApiError(422, "invalid_request", f"capture_start: {exc}") from None
 
 
-def _existing_chunk(ctx: ApiContext, tenant: str, source: str, sequence: int) -> JobOut | None:
+def _existing_chunk(ctx: ApiContext, tenant: str, source: str, sequence: int) -> JobView | None:
     from ingest_workers.chunks import chunk_job_id
 
     job = ctx.rt.repo.get_job(tenant, chunk_job_id(tenant, source, sequence))
     return job_out(job) if chunk_taken(job, lambda jid: ctx.pool.active(tenant, jid)) else None
 
 
-def _claim_and_queue(ctx: ApiContext, tenant: str, source: str, sequence: int, path, capture_start: datetime) -> tuple[JobOut, bool]:
+def _claim_and_queue(ctx: ApiContext, tenant: str, source: str, sequence: int, path, capture_start: datetime) -> tuple[JobView, bool]:
     """Claim the chunk and queue it; ``(job, True)`` when queued, ``(existing job, False)`` when
     another request got there first."""
     job_id, job = claim_chunk(ctx.rt, tenant, source, sequence=sequence, media_path=str(path),
@@ -262,11 +265,12 @@ def _claim_and_queue(ctx: ApiContext, tenant: str, source: str, sequence: int, p
     return job_out(ctx.rt.repo.get_job(tenant, job_id)), True
 
 
-@router.post("/sources/{source}/chunks", status_code=status.HTTP_202_ACCEPTED, response_model=JobOut,
-             responses={200: {"model": JobOut, "description": "This sequence was received before: its job, unchanged"},
+@router.post("/sources/{source}/chunks", status_code=status.HTTP_202_ACCEPTED, response_model=JobView,
+             responses={200: {"model": JobView, "description": "This sequence was received before: its job, unchanged"},
                         **responses(*TENANT, 404, 409, 413, 415, 503)},
              openapi_extra=CHUNK_OPENAPI, tags=["ingest"])
-async def push_chunk(source: SourceName, request: Request, response: Response, tenant: ChunkTenant, ctx: Ctx) -> JobOut:
+@streams_own_body
+async def push_chunk(source: SourceName, request: Request, response: Response, tenant: ChunkTenant, ctx: Ctx) -> JobView:
     """Push a chunk recorded by a device (``multipart/form-data``: part ``file``, fields
     ``sequence`` (integer >= 0) and ``capture_start`` (ISO 8601 with a timezone)); it is ingested
     in the background at its capture time, so chunks sent late or out of order land where they
