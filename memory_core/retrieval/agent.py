@@ -74,6 +74,7 @@ class _Outcome:
     items: list[Scored]
     sufficient: bool
     compose: Callable[[dict], str] | None = None
+    typed: bool = True  # False: the composed answer is already in its short form (a plan and its date)
 
 
 class RetrievalAgent:
@@ -169,7 +170,7 @@ class RetrievalAgent:
             pl = yield from find_plan(ctx, query, self.repo, min(now, ctx.end) if ctx.end else now, target)
             if pl is not None:
                 lead = "when" if plan.qtype is QuestionType.WHEN else "what"
-                return _Outcome([*pl.evidence, pl.fact, *pl.others], True, lambda nodes: describe_plan(pl, tz, lead))
+                return _Outcome([*pl.evidence, pl.fact, *pl.others], True, lambda nodes: describe_plan(pl, tz, lead), typed=False)
         if plan.qtype is QuestionType.ORDER:
             found: list[Scored | None] = []
             for label, sub in zip("AB", plan.sub_queries):
@@ -253,7 +254,8 @@ class RetrievalAgent:
         text = outcome.compose(nodes) if sufficient and outcome.compose else compose.NOT_ENOUGH
         evidence = [_evidence(i, nodes.get(i.id)) for i in items]
         atype = answer_type(plan)
-        found = self._extract(ctx, plan, atype, items, nodes) if sufficient and outcome.compose and items else None
+        found = (self._extract(ctx, plan, atype, items, nodes)
+                 if sufficient and outcome.compose and outcome.typed and items else None)
         if found is not None:
             tz = question.now.tzinfo if question.now is not None and question.now.tzinfo is not None else self.tz
             text = compose.compose_typed(found, items[found.item], tz)

@@ -307,7 +307,8 @@ def parse_question(
         TimeRangeError: when a time expression leaves the calendar ('the last 99999999 days').
     """
     tense = form.tense(text)
-    asks_plan = form.is_plan(text) or FUTURE_EXPRESSIONS.search(text) is not None
+    asks_plan = (form.is_plan(text) or FUTURE_EXPRESSIONS.search(text) is not None
+                 or form.asks_when_scheduled(text))
     try:
         scope, plan_for = _scopes(text, now, tz, asks_plan, tense == "past")
     except OverflowError:

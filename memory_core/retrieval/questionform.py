@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 
 __all__ = [
-    "is_habitual", "is_plan", "is_state", "is_target_expression", "is_yes_no", "tense",
+    "asks_when_scheduled", "is_habitual", "is_plan", "is_state", "is_target_expression", "is_yes_no", "tense",
 ]
 
 _AUX = (r"is|are|am|was|were|do|does|did|has|have|had|can|could|will|would|should|shall|may|might|must")
@@ -76,6 +76,11 @@ _PLAN = re.compile(
     r"|\bgoing\s+to\b(?!\s+(?:the|a|an|my|his|her|their|our|your|its)\b)",
     re.I,
 )
+# "when is the meeting?", "what time are the kids back?", "when's the dentist?": a present or
+# future "when" question asks for a scheduled time (a plan), unless it is a state ("when is the
+# door open" is then read by the state rules first)
+_WHEN_SCHEDULED = re.compile(
+    r"^\s*(?:and\s+|so\s+)?(?:when|what\s+(?:time|day|date))\s+(?:is|are|will|'s)\b|^\s*when's\b", re.I)
 _TARGET_PREP = re.compile(r"\b(?:for|to|until|till|by)\s*$", re.I)
 _PAST_ONLY = re.compile(r"\b(?:yesterday|ago|last|past|previous|earlier|since)\b", re.I)
 _WORD = re.compile(r"[A-Za-z']+")
@@ -140,6 +145,13 @@ def is_plan(text: str) -> bool:
             continue  # "Did Will call?": a name, not the auxiliary
         return True
     return False
+
+
+def asks_when_scheduled(text: str) -> bool:
+    """True for a present/future "when is X?" / "what time is X?" question: it asks for the time
+    something is scheduled for, so the plans in memory answer it (the state and event paths are
+    the fallback when no plan is found)."""
+    return bool(_WHEN_SCHEDULED.search(text))
 
 
 def is_target_expression(text: str, span: tuple[int, int], past: bool) -> bool:
