@@ -42,7 +42,7 @@ from memory_core.retrieval import answer as compose
 from memory_core.retrieval.answer_types import AnswerType, answer_type
 from memory_core.retrieval.extract import PARSED_TYPES, Extraction, extract
 from memory_core.retrieval.beam import FINE_LEVELS, entity_windows, locate
-from memory_core.retrieval.context import Query, Scored, SearchContext
+from memory_core.retrieval.context import TEXT_ENTITY_PREFIX, Query, Scored, SearchContext
 from memory_core.retrieval.facts import current_state, describe_plan, find_plan
 from memory_core.retrieval.lexical import LexicalScorer
 from memory_core.retrieval.occurrences import Occurrence, find_occurrences
@@ -285,8 +285,10 @@ class RetrievalAgent:
         Reads the primary evidence (``items[0]``, weight 1.0), the other clips/scenes of the same
         source within :data:`NEIGHBOUR_S` of it (0.9) and, except for current-state questions (whose
         answer must be the latest state), the primary clip with the clips just before and after it
-        inside the scope (0.85: a sentence cut at a clip boundary). An entity memory as primary
-        gives nothing (its text is a timeline). Count, order and generic questions keep their own
+        inside the scope (0.85: a sentence cut at a clip boundary); for a question about on-screen
+        text (``plan.onscreen``) also every other evidence item that shows text (0.9). A person's
+        entity memory as primary gives nothing (its text is a timeline); an on-screen text's
+        entity memory gives the text. Count, order and generic questions keep their own
         answers; a how-many question is read for a stated quantity ("we unloaded forty boxes") only
         when its type is a number.
         """
@@ -295,7 +297,7 @@ class RetrievalAgent:
         if plan.qtype is QuestionType.HOW_MANY and atype is not AnswerType.NUMBER:
             return None
         primary = items[0]
-        if primary.kind is Kind.ENTITY:
+        if primary.kind is Kind.ENTITY and not primary.text.startswith(TEXT_ENTITY_PREFIX):
             return None  # a person's timeline (labels, counts, times) is not a sentence to extract from
 
         def text_of(s: Scored) -> str:
@@ -309,6 +311,8 @@ class RetrievalAgent:
                     and (primary.start - s.end).total_seconds() <= NEIGHBOUR_S)
             if near:
                 texts.append((k, text_of(s), NEIGHBOUR_WEIGHT))
+            elif plan.onscreen and (s.text.startswith(TEXT_ENTITY_PREFIX) or "On screen:" in s.text):
+                texts.append((k, text_of(s), NEIGHBOUR_WEIGHT))  # "what did the sign say": any sign in the evidence
         if plan.qtype is not QuestionType.CURRENT_STATE and primary.level in (Level.CLIP, Level.SCENE):
             # the clips of the primary (a scene's own clips; a clip with the clips just before and
             # after it), read as one text, so a sentence cut at a clip boundary ("The red truck" |

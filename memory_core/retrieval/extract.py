@@ -52,6 +52,9 @@ _LOCATIVE = {"to", "at", "in", "into", "from", "near", "inside", "outside", "und
              "below", "on", "across", "around", "onto", "towards", "toward", "by", "next", "opposite", "past"}
 _PLAIN_LOCATIVE = {"to", "at", "in", "into", "from"}  # the phrase is the place; others keep the preposition
 _PLACE_ENTS = {"GPE", "LOC", "FAC"}
+# words by which a question points at on-screen text; an on-screen unit counts as holding them
+_SCREEN_WORDS = frozenset(stem(w) for w in ("screen", "sign", "signs", "written", "display", "displayed", "label",
+                                            "banner", "caption", "placard", "show", "shown", "text"))
 _TIME_WORDS = re.compile(r"^(?:morning|afternoon|evening|night|day|week|weekend|moment|time|minute|hour|while|way)s?$", re.I)
 
 
@@ -113,8 +116,9 @@ def extract(
         nlp: a :class:`~memory_core.providers.nlp_spacy.SpacyNLP` (``doc``/``docs``), or None.
         names: person names known in memory (entity names), matched as persons in sentences.
         onscreen: the question asks for on-screen text (``QuestionPlan.onscreen``): on-screen
-            sentences count as holding the word "screen", and a description answer is the
-            best-aligned on-screen text itself.
+            sentences count as holding the words that point at a screen ("screen", "sign",
+            "shown", ... :data:`_SCREEN_WORDS`), a typed span from on-screen text wins over one
+            that was said, and a description answer is the best-aligned on-screen text itself.
 
     Returns:
         The top-scoring :class:`Extraction` (for a description: the best-aligned sentence itself,
@@ -140,7 +144,7 @@ def extract(
     q_tokens = set(tokenize(question))
     align = []
     for u in units:
-        seen = _stems(u.text) | _stems(u.speaker or "") | ({"screen"} if u.onscreen else set())
+        seen = _stems(u.text) | _stems(u.speaker or "") | (_SCREEN_WORDS if u.onscreen else set())
         own = len(q & seen) / len(q) if q else 1.0
         ctx = len(q & _stems(u.context)) / len(q) if q and u.context else 0.0
         align.append(own + CONTEXT_SHARE * ctx)
@@ -166,6 +170,8 @@ def extract(
     if atype is AnswerType.TIME:
         cands = _join_times(cands, units)
     cands = [c for c in cands if not _repeats_question(c.answer, units[c.unit].text[c.start:c.end], q_tokens)]
+    if onscreen and any(units[c.unit].onscreen for c in cands):
+        cands = [c for c in cands if units[c.unit].onscreen]  # "the number on the sign": not one that was said
     if not cands:
         if atype in (AnswerType.TIME, AnswerType.DATE):
             return _timestamp(atype, units, weights, align)
