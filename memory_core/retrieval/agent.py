@@ -47,6 +47,7 @@ from memory_core.retrieval.facts import current_state, describe_plan, find_plan
 from memory_core.retrieval.lexical import LexicalScorer
 from memory_core.retrieval.occurrences import Occurrence, find_occurrences
 from memory_core.retrieval.speakers import current_labels
+from memory_core.retrieval.sufficiency import typed_sufficiency
 from memory_core.retrieval.units import strip_label
 from memory_core.retrieval.question import QuestionPlan, extract_keywords, extract_phrases, match_entities, parse_question
 from memory_core.settings import RetrievalSettings
@@ -73,6 +74,7 @@ class _Outcome:
     items: list[Scored]
     sufficient: bool
     compose: Callable[[dict], str] | None = None
+    typed_check: bool = False  # located evidence: sufficiency also checks for a typed span (retrieval/sufficiency.py)
 
 
 class RetrievalAgent:
@@ -209,7 +211,7 @@ class RetrievalAgent:
                 return compose.compose_who(names, sentence, primary, tz)
             return compose.compose_what(sentence, primary, tz)
 
-        return _Outcome(items, primary is not None, deterministic)
+        return _Outcome(items, primary is not None, deterministic, typed_check=True)
 
     def _state(self, ctx: SearchContext, query: Query, tz: tzinfo, as_of: datetime, windows, top_k: int, episodic: bool):
         """The state valid at ``as_of`` from semantic memory; else, when ``episodic``, the latest
@@ -248,15 +250,25 @@ class RetrievalAgent:
         nodes = {n.id: n for n in self.repo.get_nodes(ctx.tenant, [i.id for i in items])} if items else {}
         nodes = current_labels(self.repo, ctx.tenant, nodes)  # names given or changed since ingest
         sufficient = outcome.sufficient
-        text = outcome.compose(nodes) if sufficient and outcome.compose else compose.NOT_ENOUGH
         evidence = [_evidence(i, nodes.get(i.id)) for i in items]
         atype = answer_type(plan)
-        found = self._extract(ctx, plan, atype, items, nodes) if sufficient and outcome.compose and items else None
-        if found is not None:
+        # weak hits are read too for located evidence: a typed span there may still answer (rescue)
+        found = (self._extract(ctx, plan, atype, items, nodes)
+                 if items and outcome.compose and (sufficient or outcome.typed_check) else None)
+        rule = ""
+        if outcome.typed_check:
+            sufficient, rule = typed_sufficiency(sufficient, atype, found, plan.keywords,
+                                                 items[0].score if items else None, self.settings)
+        if not sufficient:
+            found, text = None, compose.NOT_ENOUGH
+        elif found is not None:
             tz = question.now.tzinfo if question.now is not None and question.now.tzinfo is not None else self.tz
             text = compose.compose_typed(found, items[found.item], tz)
+        else:
+            text = outcome.compose(nodes) if outcome.compose else compose.NOT_ENOUGH
         typed = f"answer type {atype.value}" + (
-            f", extracted {found.answer or 'the recorded time'!r} from [{found.item + 1}]" if found else ", no span extracted")
+            f", extracted {found.answer or 'the recorded time'!r} from [{found.item + 1}]" if found else ", no span extracted"
+        ) + (f", {rule}" if rule else "")
         mode = "deterministic"
         if self.llm is not None and sufficient and evidence:
             try:

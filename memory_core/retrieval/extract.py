@@ -32,7 +32,7 @@ from memory_core.retrieval import spans as sp
 from memory_core.retrieval.lexical import STOPWORDS, stem, tokenize
 from memory_core.retrieval.units import Unit, strip_label, units_of
 
-__all__ = ["PARSED_TYPES", "Extraction", "Unit", "extract", "strip_label", "units_of"]
+__all__ = ["PARSED_TYPES", "SCREEN_WORDS", "Extraction", "Unit", "extract", "strip_label", "units_of"]
 
 # types whose spans need the parse (NER, dependencies); the others are read by patterns, and
 # spaCy adds little to them (its CARDINAL/TIME entities) for a load of ~1 s per process
@@ -53,7 +53,7 @@ _LOCATIVE = {"to", "at", "in", "into", "from", "near", "inside", "outside", "und
 _PLAIN_LOCATIVE = {"to", "at", "in", "into", "from"}  # the phrase is the place; others keep the preposition
 _PLACE_ENTS = {"GPE", "LOC", "FAC"}
 # words by which a question points at on-screen text; an on-screen unit counts as holding them
-_SCREEN_WORDS = frozenset(stem(w) for w in ("screen", "sign", "signs", "written", "display", "displayed", "label",
+SCREEN_WORDS = frozenset(stem(w) for w in ("screen", "sign", "signs", "written", "display", "displayed", "label",
                                             "banner", "caption", "placard", "show", "shown", "text"))
 _TIME_WORDS = re.compile(r"^(?:morning|afternoon|evening|night|day|week|weekend|moment|time|minute|hour|while|way)s?$", re.I)
 
@@ -117,7 +117,7 @@ def extract(
         names: person names known in memory (entity names), matched as persons in sentences.
         onscreen: the question asks for on-screen text (``QuestionPlan.onscreen``): on-screen
             sentences count as holding the words that point at a screen ("screen", "sign",
-            "shown", ... :data:`_SCREEN_WORDS`), a typed span from on-screen text wins over one
+            "shown", ... :data:`SCREEN_WORDS`), a typed span from on-screen text wins over one
             that was said, and a description answer is the best-aligned on-screen text itself.
 
     Returns:
@@ -144,7 +144,7 @@ def extract(
     q_tokens = set(tokenize(question))
     align = []
     for u in units:
-        seen = _stems(u.text) | _stems(u.speaker or "") | (_SCREEN_WORDS if u.onscreen else set())
+        seen = _stems(u.text) | _stems(u.speaker or "") | (SCREEN_WORDS if u.onscreen else set())
         own = len(q & seen) / len(q) if q else 1.0
         ctx = len(q & _stems(u.context)) / len(q) if q and u.context else 0.0
         align.append(own + CONTEXT_SHARE * ctx)
