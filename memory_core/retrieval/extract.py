@@ -10,8 +10,9 @@ answer type -> typed candidate spans -> ranking by question-sentence alignment):
 2. Alignment: the share of the question's content words (stemmed, :func:`lexical.stem`) found in
    the sentence or its speaker's name, plus half the share found in the context sentence.
 3. Candidates by type (:mod:`spans` patterns and spaCy NER; for person and object the dependency
-   parse: the subject or object of the sentence's verb that matches the question's verb; pronouns
-   resolve to the speaker ("I") or to the last person named before ("she")).
+   parse: the subject or object of the sentence's verb that matches the question's verb, or for
+   "whose <noun>" the possessor of that noun; pronouns resolve to the speaker ("I", "my") or to
+   the last person named before ("she", "his")).
 4. Score = item weight x (alignment + proximity to an aligned word); the best candidate wins.
    Spans that only repeat the question (its numbers, its names) are not answers. A sentence that
    shares no content word with the question (nor its context) yields nothing.
@@ -43,8 +44,10 @@ CONTEXT_SHARE = 0.5  # weight of the context sentence's alignment
 CUT_WEIGHT = 0.8  # weight factor of a sentence without an end (cut at a clip boundary)
 PROXIMITY = 0.2  # bonus for a span next to an aligned word, divided by (1 + word distance)
 _UNKNOWN_SPEAKERS = {"someone", "somebody", "unknown", "speaker"}
-_FIRST_PERSON = {"i", "me", "we", "us", "myself"}
-_THIRD_PERSON = {"he", "she", "him", "her", "they", "them"}
+_FIRST_PERSON = {"i", "me", "we", "us", "myself", "my", "mine", "our", "ours"}
+_THIRD_PERSON = {"he", "she", "him", "her", "they", "them", "his", "hers", "their", "theirs"}
+_GENDERED = {"he", "him", "his", "she", "her", "hers"}  # refer to a person, never to an organisation
+_NOT_PERSON_ENTS = {"GPE", "LOC", "FAC", "DATE", "TIME", "NORP", "MONEY", "CARDINAL", "ORDINAL", "QUANTITY", "PERCENT", "EVENT"}
 _NEGATION = {"not", "n't", "never", "no", "nobody", "nothing", "neither", "nor", "without"}
 _SPEECH_VERBS = {"say", "tell", "mention", "ask", "announce", "explain", "talk", "speak", "claim", "report",
                  "shout", "call", "reply", "answer", "add", "remark", "state", "promise", "warn"}
@@ -334,6 +337,9 @@ def _persons(u: Unit, doc, qdoc, units, docs, i: int, names: Sequence[str]) -> l
     verbs, role = _question_verbs(qdoc)
     verbs = verbs or {"be"}  # "Who is the warehouse manager?" -> "I am the warehouse manager."
     q_people = {e.text.lower() for e in (qdoc.ents if qdoc is not None else []) if e.label_ == "PERSON"}
+    owners = _owners(doc, qdoc, u, units, docs, i, names, q_people)
+    if owners is not None:
+        return owners
     out: list[_Cand] = []
     for v in _matching_verbs(doc, verbs):
         heads = [_subject(v)] if role == "subj" else [c for c in v.children if c.dep_ in ("dobj", "dative", "obj")] + [
@@ -357,6 +363,48 @@ def _persons(u: Unit, doc, qdoc, units, docs, i: int, names: Sequence[str]) -> l
     return out
 
 
+def _owners(doc, qdoc, u: Unit, units, docs, i: int, names: Sequence[str], q_people: set[str]) -> list[_Cand] | None:
+    """For "whose <noun> ...?" the possessor of that noun in the sentence ("Daniel's cat", "his cat"
+    with "his" resolved to the last person named before), or None when the question has no
+    "whose" (then the usual person candidates apply)."""
+    whose = next((t for t in qdoc if t.lower_ == "whose"), None) if qdoc is not None else None
+    if whose is None or whose.head is whose:
+        return None
+    owned = {stem(whose.head.lower_), whose.head.lemma_.lower()}
+    out: list[_Cand] = []
+    for tok in doc:
+        if stem(tok.lower_) not in owned and tok.lemma_.lower() not in owned:
+            continue
+        for c in tok.children:
+            if c.dep_ != "poss":
+                continue
+            if c.pos_ == "PRON":  # "his cat", "my laptop"
+                name = _resolve(c, u, units, docs, i, names)
+            else:  # "Lukas's car", "Grace Hall's dog": the possessor's own words, without the "'s"
+                own = doc[c.left_edge.i:c.i + 1]
+                name = (own.start_char, own.end_char, own.text)
+            if name and name[2].lower() not in q_people:
+                out.append(_Cand(i, name[0], name[1], name[2], 1.4))
+    return out
+
+
+def _people_in(text: str, doc, names: Sequence[str], speaker: str | None, gendered: bool) -> list[str]:
+    """Persons named in one sentence, in order: PERSON entities and known ``names``; for a gendered
+    pronoun ("he", "her", ...) also a proper-noun subject the tagger did not call a place or a
+    time (the small English model tags many first names ORG: "Daniel flies to Lisbon")."""
+    found: list[tuple[int, str]] = []
+    if doc is not None:
+        found += [(e.start_char, e.text) for e in doc.ents if e.label_ == "PERSON"]
+        if gendered:
+            found += [(t.idx, t.text) for t in doc if t.pos_ == "PROPN" and t.dep_ in ("nsubj", "nsubjpass")
+                      and t.ent_type_ not in _NOT_PERSON_ENTS]
+    for n in names:
+        m = re.search(rf"\b{re.escape(n)}\b", text, re.I)
+        if m:
+            found.append((m.start(), n))
+    return [n for _, n in sorted(found) if n != speaker]
+
+
 def _resolve(tok, u: Unit, units, docs, i: int, names: Sequence[str]):
     """``(start, end, name)`` of the person ``tok`` refers to, or None."""
     doc = tok.doc
@@ -377,7 +425,7 @@ def _resolve(tok, u: Unit, units, docs, i: int, names: Sequence[str]):
         for j in range(i - 1, -1, -1):  # the last person named before, in the same evidence text
             if units[j].item != u.item:
                 break
-            people = [e.text for e in docs[j].ents if e.label_ == "PERSON" and e.text != speaker] if docs[j] is not None else []
+            people = _people_in(units[j].text, docs[j], names, speaker, gendered=low in _GENDERED)
             if people:
                 return tok.idx, tok.idx + len(tok), people[-1]
         return None
