@@ -257,8 +257,8 @@ class RetrievalAgent:
                  if items and outcome.compose and (sufficient or outcome.typed_check) else None)
         rule = ""
         if outcome.typed_check:
-            sufficient, rule = typed_sufficiency(sufficient, atype, found, plan.keywords,
-                                                 items[0].score if items else None, self.settings)
+            sufficient, rule = typed_sufficiency(sufficient, atype, found, plan.keywords, items[0].score if items else None,
+                                                 self.settings, who=plan.qtype is QuestionType.WHO)
         if not sufficient:
             found, text = None, compose.NOT_ENOUGH
         elif found is not None:

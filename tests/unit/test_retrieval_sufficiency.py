@@ -115,3 +115,17 @@ def test_typed_sufficiency_can_be_switched_off():
     assert typed_sufficiency(True, AnswerType.NUMBER, None, ["code"], 0.7, off) == (True, "")
     ex = _ex(AnswerType.NUMBER, "12", "We hiked about twelve kilometres.")
     assert typed_sufficiency(False, AnswerType.NUMBER, ex, ["hike"], 0.45, off) == (False, "")
+
+
+def test_light_verbs_do_not_count_as_alignment():
+    """'Who said they were going to Rome?' must not align with 'I'm going to bed.' on 'going'."""
+    ex = _ex(AnswerType.PERSON, "Mia", "I'm going to bed early.", speaker="Mia")
+    assert alignment(["going", "rome"], ex) == 0.0
+    assert typed_sufficiency(False, AnswerType.PERSON, ex, ["going", "rome"], 0.4, S) == (False, "")
+
+
+def test_gate_a_person_asked_by_name_not_by_who():
+    """'What was the name of Oskar's brother?' has no speaker fallback: without a person span it is not answered;
+    'Who ...?' keeps its fallback on the speakers."""
+    assert typed_sufficiency(True, AnswerType.PERSON, None, ["name", "oskar", "brother"], 0.6, S, who=False)[0] is False
+    assert typed_sufficiency(True, AnswerType.PERSON, None, ["oskar", "brother"], 0.6, S, who=True) == (True, "")
