@@ -104,7 +104,9 @@ _RULES: list[tuple[AnswerType, re.Pattern]] = [
         r"\b(?:what|which)\s+(?:kind|sort|type|colou?r|brand|make|model|flavou?r|size)\s+of\b|"
         r"\b(?:what|which)\s+(?:colou?r|brand|flavou?r|shape)\b|"
         r"\bwhich\s+(?:thing|item|book|dish|meal|food|drink|film|movie|song|game|car|bike|present|gift|tool|one)\b|"
-        rf"^\s*(?:and\s+|so\s+)?what\s+(?:did|does|do|will|would|can|could|should|has|have|had)\s+(?!.*\b(?:{_TALK_VERBS})\b)")),
+        rf"^\s*(?:and\s+|so\s+)?what\s+(?:did|does|do|will|would|can|could|should|has|have|had)\s+(?!.*\b(?:{_TALK_VERBS})\b)|"
+        # any other "which <noun>" ("which plumber ...", "which route ..."): the thing named as that noun
+        r"^\s*(?:and\s+|so\s+)?which\s+(?!one\b|of\b|is\b|was\b|are\b|were\b)[a-z]+\b")),
 ]
 
 _BY_QTYPE = {

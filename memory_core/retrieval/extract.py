@@ -445,11 +445,40 @@ def _objects(doc, qdoc, i: int, with_conj: bool) -> list[_Cand]:
                 continue
             chunk = _chunk(c)
             end = chunk.end_char
+            for g in c.rights:  # "a box of apples", "a cup of tea": the measure with what it measures
+                if g.dep_ == "prep" and g.lower_ == "of" and any(p.dep_ == "pobj" for p in g.children):
+                    end = max(end, g.right_edge.idx + len(g.right_edge))
             if with_conj:  # "a bike and a helmet"; "the tent, a stove and two bags" (parsed as appos + conj)
                 for g in c.rights:
                     if g.dep_ in ("conj", "appos"):
                         end = max(end, g.right_edge.idx + len(g.right_edge))
             out.append(_Cand(i, chunk.start_char, end, doc.text[chunk.start_char:end], 1.0))
+    out += _named_as(doc, qdoc, i)
+    return out
+
+
+def _named_as(doc, qdoc, i: int) -> list[_Cand]:
+    """For "which <noun> ...?" the thing the sentence identifies as that noun: the other side of a
+    copula ("Lena is the best electrician", "the best cafe was Blue Door") or an apposition
+    ("Lena, the electrician"). Empty without a "which/what <noun>" in the question."""
+    det = next((t for t in qdoc or [] if t.lower_ in ("which", "what") and t.dep_ == "det" and t.head.pos_ == "NOUN"), None)
+    if det is None:
+        return []
+    noun = {stem(det.head.lower_), det.head.lemma_.lower()}
+    out: list[_Cand] = []
+    for tok in doc:
+        if stem(tok.lower_) not in noun and tok.lemma_.lower() not in noun:
+            continue
+        other = []
+        if tok.head.lemma_ == "be" and tok.dep_ in ("attr", "nsubj"):
+            want = "nsubj" if tok.dep_ == "attr" else "attr"
+            other = [c for c in tok.head.children if c.dep_ == want]
+        other += [c for c in tok.children if c.dep_ == "appos"] + ([tok.head] if tok.dep_ == "appos" else [])
+        for o in other:
+            if o.pos_ in ("PRON", "DET") or o.i == tok.i:
+                continue
+            chunk = _chunk(o)
+            out.append(_Cand(i, chunk.start_char, chunk.end_char, chunk.text, 1.2))
     return out
 
 
