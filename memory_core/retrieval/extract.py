@@ -32,6 +32,7 @@ from memory_core.retrieval.answer_types import AnswerType
 from memory_core.retrieval import spans as sp
 from memory_core.retrieval.lexical import STOPWORDS, stem, tokenize
 from memory_core.retrieval.units import Unit, strip_label, units_of
+from memory_core.retrieval.yesno import yes_no
 
 __all__ = ["PARSED_TYPES", "SCREEN_WORDS", "Extraction", "Unit", "extract", "strip_label", "units_of"]
 
@@ -48,7 +49,6 @@ _FIRST_PERSON = {"i", "me", "we", "us", "myself", "my", "mine", "our", "ours"}
 _THIRD_PERSON = {"he", "she", "him", "her", "they", "them", "his", "hers", "their", "theirs"}
 _GENDERED = {"he", "him", "his", "she", "her", "hers"}  # refer to a person, never to an organisation
 _NOT_PERSON_ENTS = {"GPE", "LOC", "FAC", "DATE", "TIME", "NORP", "MONEY", "CARDINAL", "ORDINAL", "QUANTITY", "PERCENT", "EVENT"}
-_NEGATION = {"not", "n't", "never", "no", "nobody", "nothing", "neither", "nor", "without"}
 _SPEECH_VERBS = {"say", "tell", "mention", "ask", "announce", "explain", "talk", "speak", "claim", "report",
                  "shout", "call", "reply", "answer", "add", "remark", "state", "promise", "warn"}
 _LOCATIVE = {"to", "at", "in", "into", "from", "near", "inside", "outside", "under", "behind", "beside", "above",
@@ -482,58 +482,14 @@ def _named_as(doc, qdoc, i: int) -> list[_Cand]:
     return out
 
 
-def _predicate(qdoc):
-    """The question's predicate token: the main verb, or the adjective/noun after a copula
-    ("Is the back door *open*?"); None when there is none."""
-    root = next((t for t in qdoc if t.dep_ == "ROOT"), None)
-    if root is None:
-        return None
-    if root.pos_ == "AUX" or root.lemma_ == "be":
-        comp = [c for c in root.children if c.dep_ in ("acomp", "attr", "oprd", "xcomp", "advmod") and c.pos_ != "PRON"]
-        return comp[0] if comp else None
-    return root
-
-
-def _negated(tok) -> bool:
-    heads = [tok, tok.head] if tok.dep_ in ("acomp", "attr", "oprd", "xcomp") else [tok]
-    return any(c.dep_ == "neg" or c.lower_ in _NEGATION for h in heads for c in h.children)
-
-
 def _yes_no(qdoc, q: set[str], units, docs, weights, align) -> Extraction | None:
-    """Yes/No when a sentence holds every content word of the question *and* states the question's
-    predicate of one of its nouns (dependency parse: "open" with "door" as its subject or object,
-    so "the door was locked ... then open" does not count). "Yes" when both or neither are negated,
-    else "No". None without a parse, or when no sentence qualifies (the caller quotes the best one)."""
-    if not q or qdoc is None:
+    """Yes/No from the sentence that states the question's predicate (:func:`yesno.yes_no`)."""
+    found = yes_no(qdoc, q, units, docs, weights, align)
+    if found is None:
         return None
-    pred = _predicate(qdoc)
-    if pred is None:
-        return None
-    p_stems = {stem(pred.lower_), pred.lemma_.lower()}
-    nouns = {stem(t.lower_) for t in qdoc if t.pos_ in ("NOUN", "PROPN") and t.i != pred.i}
-    q_neg = _negated(pred)
-    best = None
-    for k, (u, doc) in enumerate(zip(units, docs)):
-        if doc is None or not q <= (_stems(u.text) | _stems(u.speaker or "")):
-            continue
-        for tok in doc:
-            if stem(tok.lower_) not in p_stems and tok.lemma_.lower() not in p_stems:
-                continue
-            args = [c for c in tok.children if c.dep_ in ("nsubj", "nsubjpass", "dobj", "obj", "attr")]
-            if tok.dep_ in ("acomp", "attr", "oprd", "xcomp", "amod"):
-                args += [c for c in tok.head.children if c.dep_ in ("nsubj", "nsubjpass")] + ([tok.head] if tok.dep_ == "amod" else [])
-            words = {stem(w.lower_) for a in args for w in a.subtree}
-            if nouns and not nouns & words:
-                continue
-            score = weights[k] * align[k]
-            if best is None or score > best[1]:
-                best = (k, score, _negated(tok))
-            break
-    if best is None:
-        return None
-    u = units[best[0]]
-    answer = "Yes" if q_neg == best[2] else "No"
-    return Extraction(AnswerType.YES_NO, answer, "", u.text, u.speaker, u.onscreen, u.item, round(best[1], 4))
+    k, score, answer = found
+    u = units[k]
+    return Extraction(AnswerType.YES_NO, answer, "", u.text, u.speaker, u.onscreen, u.item, round(score, 4))
 
 
 def _timestamp(atype: AnswerType, units, weights, align) -> Extraction | None:
