@@ -24,7 +24,9 @@ Thresholds come from :class:`RetrievalSettings`: scores are ``cos + lexical_weig
 (0.35); a hit is evidence at ``>= sufficient_score`` (0.55, also: stop searching), or at
 ``>= min_evidence_score`` (0.35) when it covers half the keywords (``SearchContext.is_evidence``).
 Nothing that is evidence: "Not enough evidence in memory to answer this." with ``sufficient=False``
-and the best weak hits listed with their scores. Evidence media paths come from
+and the best weak hits listed with their scores. For located evidence the typed check follows
+(:mod:`sufficiency`): no number/money/place span (or person span for a person asked by name) ->
+not enough evidence; a weak hit holding an aligned span of the expected type -> sufficient. Evidence media paths come from
 ``Repository.get_nodes`` for the final evidence only.
 """
 
