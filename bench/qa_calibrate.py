@@ -9,6 +9,7 @@ asked through the live agent (the same code as ``vidmem ask``) on an ingested ho
 defaults) is then compared with the defaults on the held-out half. Prints JSON lines.
 
     python -m bench.qa_calibrate [--home DIR] [--min 0.30 0.35 0.40] [--suff 0.45 0.50 0.55 0.60]
+    python -m bench.qa_calibrate --typed [--rescue 0.34 0.5 0.67 1.0]   # typed sufficiency off / on at each alignment
 """
 
 from __future__ import annotations
@@ -32,15 +33,17 @@ def split_halves(questions) -> tuple[list, list]:
     return fit, held
 
 
-def evaluate(rt, questions, min_score: float, suff_score: float) -> dict:
-    """Ask ``questions`` with the two thresholds set on ``rt.agent``; returns
-    ``{"min_evidence_score", "sufficient_score", "n", "acc", "nee": {tp, fp, fn, precision, recall}, "f1"}``."""
+def evaluate(rt, questions, min_score: float, suff_score: float, **extra) -> dict:
+    """Ask ``questions`` with the two thresholds (and any other ``RetrievalSettings`` fields in
+    ``extra``, e.g. ``typed_sufficiency``, ``typed_rescue_alignment``) set on ``rt.agent``; returns
+    ``{"min_evidence_score", "sufficient_score", **extra, "n", "acc", "nee": {tp, fp, fn, precision,
+    recall}, "f1"}``."""
     from bench.qaset.questions import QUESTIONS
     from bench.qaset.score import grade, not_enough_pr
 
     gold = {q.qid: q for q in QUESTIONS}
     base = rt.agent.settings
-    rt.agent.settings = base.model_copy(update={"min_evidence_score": min_score, "sufficient_score": suff_score})
+    rt.agent.settings = base.model_copy(update={"min_evidence_score": min_score, "sufficient_score": suff_score, **extra})
     try:
         rows = ask_questions(rt, questions)
     finally:
@@ -49,7 +52,7 @@ def evaluate(rt, questions, min_score: float, suff_score: float) -> dict:
         r.update(grade(gold[r["qid"]], r))
     nee = not_enough_pr(rows)
     p, r_ = nee["precision"] or 0.0, nee["recall"] or 0.0
-    return {"min_evidence_score": min_score, "sufficient_score": suff_score, "n": len(rows),
+    return {"min_evidence_score": min_score, "sufficient_score": suff_score, **extra, "n": len(rows),
             "acc": round(sum(r["correct"] for r in rows) / len(rows), 3), "nee": nee,
             "f1": round(2 * p * r_ / (p + r_), 3) if p + r_ else 0.0}
 
@@ -62,9 +65,18 @@ def main() -> None:
     ap.add_argument("--home", type=Path, default=DEFAULT_HOME)
     ap.add_argument("--min", type=float, nargs="+", default=[0.30, 0.35, 0.40])
     ap.add_argument("--suff", type=float, nargs="+", default=[0.45, 0.50, 0.55, 0.60])
+    ap.add_argument("--typed", action="store_true",
+                    help="sweep the typed sufficiency instead (off, and on at each --rescue alignment) at the default thresholds")
+    ap.add_argument("--rescue", type=float, nargs="+", default=[0.34, 0.5, 0.67, 1.0])
     args = ap.parse_args()
     fit, held = split_halves(QUESTIONS)
     rt = _open_runtime(args.home)
+    if args.typed:
+        try:
+            _typed_sweep(rt, fit, held, args.rescue)
+        finally:
+            rt.close()
+        return
     try:
         d_min, d_suff = rt.agent.settings.min_evidence_score, rt.agent.settings.sufficient_score
         results = []
@@ -82,6 +94,25 @@ def main() -> None:
             print(json.dumps({"half": label, **evaluate(rt, held, m, s)}), flush=True)
     finally:
         rt.close()
+
+
+def _typed_sweep(rt, fit, held, alignments: list[float]) -> None:
+    """Typed sufficiency (``retrieval/sufficiency.py``) off, and on at each rescue alignment, on the
+    fit half; the best on the fit half (accuracy, then F1 of "not enough evidence", then nearest to
+    the default) against "off" and the default on the held-out half."""
+    s = rt.agent.settings
+    m, su, default = s.min_evidence_score, s.sufficient_score, s.typed_rescue_alignment
+    points = [{"typed_sufficiency": False}] + [{"typed_sufficiency": True, "typed_rescue_alignment": a} for a in alignments]
+    results = []
+    for p in points:
+        res = evaluate(rt, fit, m, su, **p)
+        results.append((p, res))
+        print(json.dumps({"half": "fit", **res}), flush=True)
+    best = max(results, key=lambda pr: (pr[1]["acc"], pr[1]["f1"], -abs(pr[0].get("typed_rescue_alignment", 9) - default)))[0]
+    print(json.dumps({"chosen": best}), flush=True)
+    for label, p in (("held_off", points[0]), ("held_default", {"typed_sufficiency": True, "typed_rescue_alignment": default}),
+                     ("held_chosen", best)):
+        print(json.dumps({"half": label, **evaluate(rt, held, m, su, **p)}), flush=True)
 
 
 if __name__ == "__main__":

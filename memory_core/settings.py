@@ -113,6 +113,10 @@ class RetrievalSettings(BaseModel):
     # Change them only with a new sweep of that script.
     min_evidence_score: float = Field(0.35, ge=-1, le=1, description="cosine below which evidence is weak")
     sufficient_score: float = Field(0.55, ge=-1, le=1, description="cosine at which evidence suffices")
+    typed_sufficiency: bool = Field(True, description="check the evidence for a span of the expected answer type "
+                                    "(retrieval/sufficiency.py): gate numbers, money and places; rescue weak hits")
+    typed_rescue_alignment: float = Field(0.5, ge=0, le=1, description="share of the question's content words the "
+                                          "sentence of a typed span in a weak hit must hold to answer")
     per_level_limit: int = Field(8, ge=1, le=200)
     lexical_weight: float = Field(0.35, ge=0, le=1, description="lift of the lexical score: cos + w*lex*(1-cos)")
     count_limit: int = Field(200, ge=10, le=2000, description="clip hits gathered across the scope to count occurrences")

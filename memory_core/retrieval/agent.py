@@ -24,7 +24,9 @@ Thresholds come from :class:`RetrievalSettings`: scores are ``cos + lexical_weig
 (0.35); a hit is evidence at ``>= sufficient_score`` (0.55, also: stop searching), or at
 ``>= min_evidence_score`` (0.35) when it covers half the keywords (``SearchContext.is_evidence``).
 Nothing that is evidence: "Not enough evidence in memory to answer this." with ``sufficient=False``
-and the best weak hits listed with their scores. Evidence media paths come from
+and the best weak hits listed with their scores. For located evidence the typed check follows
+(:mod:`sufficiency`): no number/money/place span (or person span for a person asked by name) ->
+not enough evidence; a weak hit holding an aligned span of the expected type -> sufficient. Evidence media paths come from
 ``Repository.get_nodes`` for the final evidence only.
 """
 
@@ -43,11 +45,12 @@ from memory_core.retrieval import answer as compose
 from memory_core.retrieval.answer_types import AnswerType, answer_type
 from memory_core.retrieval.extract import PARSED_TYPES, Extraction, extract
 from memory_core.retrieval.beam import FINE_LEVELS, entity_windows, locate
-from memory_core.retrieval.context import Query, Scored, SearchContext
+from memory_core.retrieval.context import TEXT_ENTITY_PREFIX, Query, Scored, SearchContext
 from memory_core.retrieval.facts import current_state, describe_plan, find_plan
 from memory_core.retrieval.lexical import LexicalScorer
 from memory_core.retrieval.occurrences import Occurrence, find_occurrences
 from memory_core.retrieval.speakers import current_labels
+from memory_core.retrieval.sufficiency import typed_sufficiency
 from memory_core.retrieval.units import strip_label
 from memory_core.retrieval.question import QuestionPlan, extract_keywords, extract_phrases, match_entities, parse_question
 from memory_core.settings import RetrievalSettings
@@ -75,6 +78,7 @@ class _Outcome:
     sufficient: bool
     compose: Callable[[dict], str] | None = None
     typed: bool = True  # False: the composed answer is already in its short form (a plan and its date)
+    typed_check: bool = False  # located evidence: sufficiency also checks for a typed span (retrieval/sufficiency.py)
 
 
 class RetrievalAgent:
@@ -212,7 +216,7 @@ class RetrievalAgent:
                 return compose.compose_who(names, sentence, primary, tz)
             return compose.compose_what(sentence, primary, tz)
 
-        return _Outcome(items, primary is not None, deterministic)
+        return _Outcome(items, primary is not None, deterministic, typed_check=True)
 
     def _state(self, ctx: SearchContext, query: Query, tz: tzinfo, as_of: datetime, windows, top_k: int, episodic: bool):
         """The state valid at ``as_of`` from semantic memory; else, when ``episodic``, the latest
@@ -251,16 +255,25 @@ class RetrievalAgent:
         nodes = {n.id: n for n in self.repo.get_nodes(ctx.tenant, [i.id for i in items])} if items else {}
         nodes = current_labels(self.repo, ctx.tenant, nodes)  # names given or changed since ingest
         sufficient = outcome.sufficient
-        text = outcome.compose(nodes) if sufficient and outcome.compose else compose.NOT_ENOUGH
         evidence = [_evidence(i, nodes.get(i.id)) for i in items]
         atype = answer_type(plan)
+        # weak hits are read too for located evidence: a typed span there may still answer (rescue)
         found = (self._extract(ctx, plan, atype, items, nodes)
-                 if sufficient and outcome.compose and outcome.typed and items else None)
-        if found is not None:
+                 if items and outcome.compose and outcome.typed and (sufficient or outcome.typed_check) else None)
+        rule = ""
+        if outcome.typed_check:
+            sufficient, rule = typed_sufficiency(sufficient, atype, found, plan.keywords, items[0].score if items else None,
+                                                 self.settings, who=plan.qtype is QuestionType.WHO)
+        if not sufficient:
+            found, text = None, compose.NOT_ENOUGH
+        elif found is not None:
             tz = question.now.tzinfo if question.now is not None and question.now.tzinfo is not None else self.tz
             text = compose.compose_typed(found, items[found.item], tz)
+        else:
+            text = outcome.compose(nodes) if outcome.compose else compose.NOT_ENOUGH
         typed = f"answer type {atype.value}" + (
-            f", extracted {found.answer or 'the recorded time'!r} from [{found.item + 1}]" if found else ", no span extracted")
+            f", extracted {found.answer or 'the recorded time'!r} from [{found.item + 1}]" if found else ", no span extracted"
+        ) + (f", {rule}" if rule else "")
         mode = "deterministic"
         if self.llm is not None and sufficient and evidence:
             try:
@@ -289,8 +302,10 @@ class RetrievalAgent:
         Reads the primary evidence (``items[0]``, weight 1.0), the other clips/scenes of the same
         source within :data:`NEIGHBOUR_S` of it (0.9) and, except for current-state questions (whose
         answer must be the latest state), the primary clip with the clips just before and after it
-        inside the scope (0.85: a sentence cut at a clip boundary). An entity memory as primary
-        gives nothing (its text is a timeline). Count, order and generic questions keep their own
+        inside the scope (0.85: a sentence cut at a clip boundary); for a question about on-screen
+        text (``plan.onscreen``) also every other evidence item that shows text (0.9). A person's
+        entity memory as primary gives nothing (its text is a timeline); an on-screen text's
+        entity memory gives the text. Count, order and generic questions keep their own
         answers; a how-many question is read for a stated quantity ("we unloaded forty boxes") only
         when its type is a number.
         """
@@ -299,7 +314,7 @@ class RetrievalAgent:
         if plan.qtype is QuestionType.HOW_MANY and atype is not AnswerType.NUMBER:
             return None
         primary = items[0]
-        if primary.kind is Kind.ENTITY:
+        if primary.kind is Kind.ENTITY and not primary.text.startswith(TEXT_ENTITY_PREFIX):
             return None  # a person's timeline (labels, counts, times) is not a sentence to extract from
 
         def text_of(s: Scored) -> str:
@@ -313,6 +328,8 @@ class RetrievalAgent:
                     and (primary.start - s.end).total_seconds() <= NEIGHBOUR_S)
             if near:
                 texts.append((k, text_of(s), NEIGHBOUR_WEIGHT))
+            elif plan.onscreen and (s.text.startswith(TEXT_ENTITY_PREFIX) or "On screen:" in s.text):
+                texts.append((k, text_of(s), NEIGHBOUR_WEIGHT))  # "what did the sign say": any sign in the evidence
         if plan.qtype is not QuestionType.CURRENT_STATE and primary.level in (Level.CLIP, Level.SCENE):
             # the clips of the primary (a scene's own clips; a clip with the clips just before and
             # after it), read as one text, so a sentence cut at a clip boundary ("The red truck" |

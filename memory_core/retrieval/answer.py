@@ -164,10 +164,13 @@ def fmt_support(moment: datetime, tz: tzinfo) -> str:
 def support_line(ex, ev, tz: tzinfo, with_time: bool = True) -> str:
     """Who said or showed the sentence of extraction ``ex`` and when (``ev.start``), then the
     sentence: ``said by Tom, Fri 6 Mar 2026 08:00 UTC: "It is now two five five zero."``.
-    Unnamed speakers ("Someone") read "an unidentified speaker"."""
+    Unnamed speakers ("Someone") read "an unidentified speaker"; when the answer is the speaker
+    ("who said ...?") the line is ``<time>: "<sentence>"``, without naming them twice."""
     when = fmt_support(ev.start, tz) if with_time else ""
     if ex.onscreen:
         who = "shown on screen"
+    elif ex.speaker and ex.speaker.strip() == (ex.answer or "").strip():
+        who = ""  # "who said ...?": the answer is the speaker, not named twice
     elif ex.speaker:
         label = ex.speaker.strip()
         who = "said by " + ("an unidentified speaker" if label.lower() in ("someone", "somebody", "unknown") else label)

@@ -52,7 +52,11 @@ _PLACE_NOUNS = (
 )
 _PERSON_NOUNS = (
     r"person|man|woman|guy|girl|boy|lady|friend|colleague|neighbou?r|doctor|nurse|teacher|driver|customer|"
-    r"visitor|caller|manager|boss|child|kid|relative|speaker|employee|worker|client|guest"
+    r"visitor|caller|manager|boss|child|kid|relative|speaker|employee|worker|client|guest|"
+    # kinship terms
+    r"mother|father|mum|mom|dad|parent|sister|brother|sibling|son|daughter|wife|husband|partner|aunt|uncle|"
+    r"cousin|niece|nephew|grandmother|grandfather|grandma|grandpa|granny|grandson|granddaughter|grandchild|"
+    r"girlfriend|boyfriend|fianc[eé]e?"
 )
 _TALK_VERBS = (
     r"do|doing|done|happen|happened|happening|say|said|tell|told|think|thought|mention|mentioned|talk|talked|"
@@ -90,7 +94,8 @@ _RULES: list[tuple[AnswerType, re.Pattern]] = [
     (AnswerType.PERSON, re.compile(
         rf"^\s*(?:and\s+|so\s+|but\s+)?(?:who(?:m|se|'s)?|(?:by|to|with|for|from)\s+whom)\b|\bwhich\s+(?:\w+\s+)?(?:{_PERSON_NOUNS})s?\b|\bby\s+whom\b|"
         r"\bwhat(?:'s|\s+is|\s+was)\s+(?:his|her|their|(?:the|my|our|your)\s+(?:[\w-]+\s+){0,2}[\w-]+'s)\s+name\b|"
-        rf"\bname\s+of\s+the\s+(?:{_PERSON_NOUNS})\b")),
+        rf"\bname\s+of\s+(?:the|my|our|your|his|her|their|[\w-]+'s)\s+(?:[\w-]+\s+)?(?:{_PERSON_NOUNS})\b|"
+        rf"\b(?:{_PERSON_NOUNS})'s\s+(?:first\s+|last\s+|full\s+)?name\b")),
     (AnswerType.LIST, re.compile(
         r"\blist\b|\ball\s+the\b|\beverything\b|\b(?:which|what)\s+(?:things|items|ones|products|groceries|dishes|"
         r"books|tools|places|people|foods|drinks)\b|\bname\s+(?:all|every)\b|\bwhat\s+else\b")),
@@ -99,7 +104,9 @@ _RULES: list[tuple[AnswerType, re.Pattern]] = [
         r"\b(?:what|which)\s+(?:kind|sort|type|colou?r|brand|make|model|flavou?r|size)\s+of\b|"
         r"\b(?:what|which)\s+(?:colou?r|brand|flavou?r|shape)\b|"
         r"\bwhich\s+(?:thing|item|book|dish|meal|food|drink|film|movie|song|game|car|bike|present|gift|tool|one)\b|"
-        rf"^\s*(?:and\s+|so\s+)?what\s+(?:did|does|do|will|would|can|could|should|has|have|had)\s+(?!.*\b(?:{_TALK_VERBS})\b)")),
+        rf"^\s*(?:and\s+|so\s+)?what\s+(?:did|does|do|will|would|can|could|should|has|have|had)\s+(?!.*\b(?:{_TALK_VERBS})\b)|"
+        # any other "which <noun>" ("which plumber ...", "which route ..."): the thing named as that noun
+        r"^\s*(?:and\s+|so\s+)?which\s+(?!one\b|of\b|is\b|was\b|are\b|were\b)[a-z]+\b")),
 ]
 
 _BY_QTYPE = {

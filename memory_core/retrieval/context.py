@@ -16,13 +16,14 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from api_schemas import Kind, Level, TraceStep
-from memory_core.retrieval.lexical import LexicalScorer, combine
+from memory_core.retrieval.lexical import LexicalScorer, combine, stem, tokenize
 from memory_core.settings import RetrievalSettings
 from memory_core.stores.base import VectorFilter, VectorStore
 from memory_core.timeutil import from_epoch
 
 ENTITY_BONUS = 0.05  # added to a hit whose entity_ids include an entity named in the question
 MID_ZONE_MIN_LEXICAL = 0.5  # keyword coverage a hit between min_evidence and sufficient needs
+TEXT_ENTITY_PREFIX = "On-screen text '"  # how building.entity_text.entity_text opens a TEXT entity's memory
 _EDGE = timedelta(milliseconds=1)  # store filters overlap closed intervals; scopes are [start, end)
 
 
@@ -77,6 +78,16 @@ class Scored:
             payload=payload,
             via=via,
         )
+
+
+def entity_covers(text: str, query: Query) -> bool:
+    """Whether an entity memory's ``text`` holds every keyword of ``query`` (stemmed, as the
+    lexical scorer stems them); True for a query without keywords and for the memory of an
+    on-screen text (:data:`TEXT_ENTITY_PREFIX`)."""
+    if text.startswith(TEXT_ENTITY_PREFIX):
+        return True  # an on-screen text's memory holds the text itself
+    words = {stem(t) for t in tokenize(text)}
+    return all(t in words for t in query.scorer.terms)
 
 
 class SearchContext:
@@ -195,8 +206,16 @@ class SearchContext:
         """Whether a hit counts as evidence for ``query``: a score ``>= sufficient_score``, or
         ``>= min_evidence_score`` with lexical corroboration (keyword coverage
         ``>= MID_ZONE_MIN_LEXICAL``) when the query has two or more keywords. A loose semantic
-        neighbour ("eating lunch" for "what did the astronaut eat on the moon") is not evidence."""
+        neighbour ("eating lunch" for "what did the astronaut eat on the moon") is not evidence.
+
+        A person's entity memory (``Kind.ENTITY``: a timeline, "Hannah (name): mentioned in 5 clips
+        between ..."; on-screen text entities are left alone, their text is the sign) is evidence
+        only when its text holds every keyword of the query (:func:`entity_covers`): it can say who
+        someone is and when they appeared, not what their car or phone number is, however well the
+        name alone matches."""
         s = self.settings
+        if item.kind is Kind.ENTITY and not entity_covers(item.text, query):
+            return False
         if item.score >= s.sufficient_score:
             return True
         if item.score < s.min_evidence_score:

@@ -10,8 +10,9 @@ answer type -> typed candidate spans -> ranking by question-sentence alignment):
 2. Alignment: the share of the question's content words (stemmed, :func:`lexical.stem`) found in
    the sentence or its speaker's name, plus half the share found in the context sentence.
 3. Candidates by type (:mod:`spans` patterns and spaCy NER; for person and object the dependency
-   parse: the subject or object of the sentence's verb that matches the question's verb; pronouns
-   resolve to the speaker ("I") or to the last person named before ("she")).
+   parse: the subject or object of the sentence's verb that matches the question's verb, or for
+   "whose <noun>" the possessor of that noun; pronouns resolve to the speaker ("I", "my") or to
+   the last person named before ("she", "his")).
 4. Score = item weight x (alignment + proximity to an aligned word); the best candidate wins.
    Spans that only repeat the question (its numbers, its names) are not answers. A sentence that
    shares no content word with the question (nor its context) yields nothing.
@@ -31,8 +32,9 @@ from memory_core.retrieval.answer_types import AnswerType
 from memory_core.retrieval import spans as sp
 from memory_core.retrieval.lexical import STOPWORDS, stem, tokenize
 from memory_core.retrieval.units import Unit, strip_label, units_of
+from memory_core.retrieval.yesno import yes_no
 
-__all__ = ["PARSED_TYPES", "Extraction", "Unit", "extract", "strip_label", "units_of"]
+__all__ = ["PARSED_TYPES", "SCREEN_WORDS", "Extraction", "Unit", "extract", "strip_label", "units_of"]
 
 # types whose spans need the parse (NER, dependencies); the others are read by patterns, and
 # spaCy adds little to them (its CARDINAL/TIME entities) for a load of ~1 s per process
@@ -43,15 +45,19 @@ CONTEXT_SHARE = 0.5  # weight of the context sentence's alignment
 CUT_WEIGHT = 0.8  # weight factor of a sentence without an end (cut at a clip boundary)
 PROXIMITY = 0.2  # bonus for a span next to an aligned word, divided by (1 + word distance)
 _UNKNOWN_SPEAKERS = {"someone", "somebody", "unknown", "speaker"}
-_FIRST_PERSON = {"i", "me", "we", "us", "myself"}
-_THIRD_PERSON = {"he", "she", "him", "her", "they", "them"}
-_NEGATION = {"not", "n't", "never", "no", "nobody", "nothing", "neither", "nor", "without"}
+_FIRST_PERSON = {"i", "me", "we", "us", "myself", "my", "mine", "our", "ours"}
+_THIRD_PERSON = {"he", "she", "him", "her", "they", "them", "his", "hers", "their", "theirs"}
+_GENDERED = {"he", "him", "his", "she", "her", "hers"}  # refer to a person, never to an organisation
+_NOT_PERSON_ENTS = {"GPE", "LOC", "FAC", "DATE", "TIME", "NORP", "MONEY", "CARDINAL", "ORDINAL", "QUANTITY", "PERCENT", "EVENT"}
 _SPEECH_VERBS = {"say", "tell", "mention", "ask", "announce", "explain", "talk", "speak", "claim", "report",
                  "shout", "call", "reply", "answer", "add", "remark", "state", "promise", "warn"}
 _LOCATIVE = {"to", "at", "in", "into", "from", "near", "inside", "outside", "under", "behind", "beside", "above",
              "below", "on", "across", "around", "onto", "towards", "toward", "by", "next", "opposite", "past"}
 _PLAIN_LOCATIVE = {"to", "at", "in", "into", "from"}  # the phrase is the place; others keep the preposition
 _PLACE_ENTS = {"GPE", "LOC", "FAC"}
+# words by which a question points at on-screen text; an on-screen unit counts as holding them
+SCREEN_WORDS = frozenset(stem(w) for w in ("screen", "sign", "signs", "written", "display", "displayed", "label",
+                                            "banner", "caption", "placard", "show", "shown", "text"))
 _TIME_WORDS = re.compile(r"^(?:morning|afternoon|evening|night|day|week|weekend|moment|time|minute|hour|while|way)s?$", re.I)
 
 
@@ -113,8 +119,9 @@ def extract(
         nlp: a :class:`~memory_core.providers.nlp_spacy.SpacyNLP` (``doc``/``docs``), or None.
         names: person names known in memory (entity names), matched as persons in sentences.
         onscreen: the question asks for on-screen text (``QuestionPlan.onscreen``): on-screen
-            sentences count as holding the word "screen", and a description answer is the
-            best-aligned on-screen text itself.
+            sentences count as holding the words that point at a screen ("screen", "sign",
+            "shown", ... :data:`SCREEN_WORDS`), a typed span from on-screen text wins over one
+            that was said, and a description answer is the best-aligned on-screen text itself.
 
     Returns:
         The top-scoring :class:`Extraction` (for a description: the best-aligned sentence itself,
@@ -140,7 +147,7 @@ def extract(
     q_tokens = set(tokenize(question))
     align = []
     for u in units:
-        seen = _stems(u.text) | _stems(u.speaker or "") | ({"screen"} if u.onscreen else set())
+        seen = _stems(u.text) | _stems(u.speaker or "") | (SCREEN_WORDS if u.onscreen else set())
         own = len(q & seen) / len(q) if q else 1.0
         ctx = len(q & _stems(u.context)) / len(q) if q and u.context else 0.0
         align.append(own + CONTEXT_SHARE * ctx)
@@ -166,6 +173,8 @@ def extract(
     if atype is AnswerType.TIME:
         cands = _join_times(cands, units)
     cands = [c for c in cands if not _repeats_question(c.answer, units[c.unit].text[c.start:c.end], q_tokens)]
+    if onscreen and any(units[c.unit].onscreen for c in cands):
+        cands = [c for c in cands if units[c.unit].onscreen]  # "the number on the sign": not one that was said
     if not cands:
         if atype in (AnswerType.TIME, AnswerType.DATE):
             return _timestamp(atype, units, weights, align)
@@ -328,6 +337,9 @@ def _persons(u: Unit, doc, qdoc, units, docs, i: int, names: Sequence[str]) -> l
     verbs, role = _question_verbs(qdoc)
     verbs = verbs or {"be"}  # "Who is the warehouse manager?" -> "I am the warehouse manager."
     q_people = {e.text.lower() for e in (qdoc.ents if qdoc is not None else []) if e.label_ == "PERSON"}
+    owners = _owners(doc, qdoc, u, units, docs, i, names, q_people)
+    if owners is not None:
+        return owners
     out: list[_Cand] = []
     for v in _matching_verbs(doc, verbs):
         heads = [_subject(v)] if role == "subj" else [c for c in v.children if c.dep_ in ("dobj", "dative", "obj")] + [
@@ -351,6 +363,48 @@ def _persons(u: Unit, doc, qdoc, units, docs, i: int, names: Sequence[str]) -> l
     return out
 
 
+def _owners(doc, qdoc, u: Unit, units, docs, i: int, names: Sequence[str], q_people: set[str]) -> list[_Cand] | None:
+    """For "whose <noun> ...?" the possessor of that noun in the sentence ("Daniel's cat", "his cat"
+    with "his" resolved to the last person named before), or None when the question has no
+    "whose" (then the usual person candidates apply)."""
+    whose = next((t for t in qdoc if t.lower_ == "whose"), None) if qdoc is not None else None
+    if whose is None or whose.head is whose:
+        return None
+    owned = {stem(whose.head.lower_), whose.head.lemma_.lower()}
+    out: list[_Cand] = []
+    for tok in doc:
+        if stem(tok.lower_) not in owned and tok.lemma_.lower() not in owned:
+            continue
+        for c in tok.children:
+            if c.dep_ != "poss":
+                continue
+            if c.pos_ == "PRON":  # "his cat", "my laptop"
+                name = _resolve(c, u, units, docs, i, names)
+            else:  # "Lukas's car", "Grace Hall's dog": the possessor's own words, without the "'s"
+                own = doc[c.left_edge.i:c.i + 1]
+                name = (own.start_char, own.end_char, own.text)
+            if name and name[2].lower() not in q_people:
+                out.append(_Cand(i, name[0], name[1], name[2], 1.4))
+    return out
+
+
+def _people_in(text: str, doc, names: Sequence[str], speaker: str | None, gendered: bool) -> list[str]:
+    """Persons named in one sentence, in order: PERSON entities and known ``names``; for a gendered
+    pronoun ("he", "her", ...) also a proper-noun subject the tagger did not call a place or a
+    time (the small English model tags many first names ORG: "Daniel flies to Lisbon")."""
+    found: list[tuple[int, str]] = []
+    if doc is not None:
+        found += [(e.start_char, e.text) for e in doc.ents if e.label_ == "PERSON"]
+        if gendered:
+            found += [(t.idx, t.text) for t in doc if t.pos_ == "PROPN" and t.dep_ in ("nsubj", "nsubjpass")
+                      and t.ent_type_ not in _NOT_PERSON_ENTS]
+    for n in names:
+        m = re.search(rf"\b{re.escape(n)}\b", text, re.I)
+        if m:
+            found.append((m.start(), n))
+    return [n for _, n in sorted(found) if n != speaker]
+
+
 def _resolve(tok, u: Unit, units, docs, i: int, names: Sequence[str]):
     """``(start, end, name)`` of the person ``tok`` refers to, or None."""
     doc = tok.doc
@@ -371,7 +425,7 @@ def _resolve(tok, u: Unit, units, docs, i: int, names: Sequence[str]):
         for j in range(i - 1, -1, -1):  # the last person named before, in the same evidence text
             if units[j].item != u.item:
                 break
-            people = [e.text for e in docs[j].ents if e.label_ == "PERSON" and e.text != speaker] if docs[j] is not None else []
+            people = _people_in(units[j].text, docs[j], names, speaker, gendered=low in _GENDERED)
             if people:
                 return tok.idx, tok.idx + len(tok), people[-1]
         return None
@@ -391,66 +445,51 @@ def _objects(doc, qdoc, i: int, with_conj: bool) -> list[_Cand]:
                 continue
             chunk = _chunk(c)
             end = chunk.end_char
+            for g in c.rights:  # "a box of apples", "a cup of tea": the measure with what it measures
+                if g.dep_ == "prep" and g.lower_ == "of" and any(p.dep_ == "pobj" for p in g.children):
+                    end = max(end, g.right_edge.idx + len(g.right_edge))
             if with_conj:  # "a bike and a helmet"; "the tent, a stove and two bags" (parsed as appos + conj)
                 for g in c.rights:
                     if g.dep_ in ("conj", "appos"):
                         end = max(end, g.right_edge.idx + len(g.right_edge))
             out.append(_Cand(i, chunk.start_char, end, doc.text[chunk.start_char:end], 1.0))
+    out += _named_as(doc, qdoc, i)
     return out
 
 
-def _predicate(qdoc):
-    """The question's predicate token: the main verb, or the adjective/noun after a copula
-    ("Is the back door *open*?"); None when there is none."""
-    root = next((t for t in qdoc if t.dep_ == "ROOT"), None)
-    if root is None:
-        return None
-    if root.pos_ == "AUX" or root.lemma_ == "be":
-        comp = [c for c in root.children if c.dep_ in ("acomp", "attr", "oprd", "xcomp", "advmod") and c.pos_ != "PRON"]
-        return comp[0] if comp else None
-    return root
-
-
-def _negated(tok) -> bool:
-    heads = [tok, tok.head] if tok.dep_ in ("acomp", "attr", "oprd", "xcomp") else [tok]
-    return any(c.dep_ == "neg" or c.lower_ in _NEGATION for h in heads for c in h.children)
+def _named_as(doc, qdoc, i: int) -> list[_Cand]:
+    """For "which <noun> ...?" the thing the sentence identifies as that noun: the other side of a
+    copula ("Lena is the best electrician", "the best cafe was Blue Door") or an apposition
+    ("Lena, the electrician"). Empty without a "which/what <noun>" in the question."""
+    det = next((t for t in qdoc or [] if t.lower_ in ("which", "what") and t.dep_ == "det" and t.head.pos_ == "NOUN"), None)
+    if det is None:
+        return []
+    noun = {stem(det.head.lower_), det.head.lemma_.lower()}
+    out: list[_Cand] = []
+    for tok in doc:
+        if stem(tok.lower_) not in noun and tok.lemma_.lower() not in noun:
+            continue
+        other = []
+        if tok.head.lemma_ == "be" and tok.dep_ in ("attr", "nsubj"):
+            want = "nsubj" if tok.dep_ == "attr" else "attr"
+            other = [c for c in tok.head.children if c.dep_ == want]
+        other += [c for c in tok.children if c.dep_ == "appos"] + ([tok.head] if tok.dep_ == "appos" else [])
+        for o in other:
+            if o.pos_ in ("PRON", "DET") or o.i == tok.i:
+                continue
+            chunk = _chunk(o)
+            out.append(_Cand(i, chunk.start_char, chunk.end_char, chunk.text, 1.2))
+    return out
 
 
 def _yes_no(qdoc, q: set[str], units, docs, weights, align) -> Extraction | None:
-    """Yes/No when a sentence holds every content word of the question *and* states the question's
-    predicate of one of its nouns (dependency parse: "open" with "door" as its subject or object,
-    so "the door was locked ... then open" does not count). "Yes" when both or neither are negated,
-    else "No". None without a parse, or when no sentence qualifies (the caller quotes the best one)."""
-    if not q or qdoc is None:
+    """Yes/No from the sentence that states the question's predicate (:func:`yesno.yes_no`)."""
+    found = yes_no(qdoc, q, units, docs, weights, align)
+    if found is None:
         return None
-    pred = _predicate(qdoc)
-    if pred is None:
-        return None
-    p_stems = {stem(pred.lower_), pred.lemma_.lower()}
-    nouns = {stem(t.lower_) for t in qdoc if t.pos_ in ("NOUN", "PROPN") and t.i != pred.i}
-    q_neg = _negated(pred)
-    best = None
-    for k, (u, doc) in enumerate(zip(units, docs)):
-        if doc is None or not q <= (_stems(u.text) | _stems(u.speaker or "")):
-            continue
-        for tok in doc:
-            if stem(tok.lower_) not in p_stems and tok.lemma_.lower() not in p_stems:
-                continue
-            args = [c for c in tok.children if c.dep_ in ("nsubj", "nsubjpass", "dobj", "obj", "attr")]
-            if tok.dep_ in ("acomp", "attr", "oprd", "xcomp", "amod"):
-                args += [c for c in tok.head.children if c.dep_ in ("nsubj", "nsubjpass")] + ([tok.head] if tok.dep_ == "amod" else [])
-            words = {stem(w.lower_) for a in args for w in a.subtree}
-            if nouns and not nouns & words:
-                continue
-            score = weights[k] * align[k]
-            if best is None or score > best[1]:
-                best = (k, score, _negated(tok))
-            break
-    if best is None:
-        return None
-    u = units[best[0]]
-    answer = "Yes" if q_neg == best[2] else "No"
-    return Extraction(AnswerType.YES_NO, answer, "", u.text, u.speaker, u.onscreen, u.item, round(best[1], 4))
+    k, score, answer = found
+    u = units[k]
+    return Extraction(AnswerType.YES_NO, answer, "", u.text, u.speaker, u.onscreen, u.item, round(score, 4))
 
 
 def _timestamp(atype: AnswerType, units, weights, align) -> Extraction | None:

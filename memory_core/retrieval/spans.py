@@ -32,6 +32,14 @@ _HOUR = r"(?:1[0-2]|[1-9]|one|two|three|four|five|six|seven|eight|nine|ten|eleve
 _CLOCK = re.compile(
     r"\b(?:[01]?\d|2[0-3])(?::[0-5]\d)?\s?(?:am|pm|a\.m\.|p\.m\.)(?![\w])|\b(?:[01]?\d|2[0-3]):[0-5]\d\b|"
     rf"\b(?:half|(?:a\s+)?quarter)\s+(?:past|to)\s+{_HOUR}\b|\b(?:noon|midday|midnight)\b", re.I)
+# "at 8.15", "by 6 .30pm", "until 1930", "at 815": dotted or run-together clock times after a time preposition
+_TIME_PREP = r"(?i:\b(?:at|by|until|till|til|from|before|after|around|about)\s+)"
+_NOT_A_TIME = (r"(?!\s*(?:[A-Z][\w-]*|(?i:metres|meters|miles|km|kilometres|kilometers|feet|ft|people|euros|dollars|"
+               r"pounds|quid|times|steps|calories|kg|grams|litres|liters))\b)")
+_AT_CLOCK = [
+    re.compile(rf"{_TIME_PREP}(?P<t>(?P<h>[01]?\d|2[0-3])\s?\.(?P<m>[0-5]\d)(?:\s?(?P<ampm>(?i:am|pm)))?)(?![\w.,]?\w){_NOT_A_TIME}"),
+    re.compile(rf"{_TIME_PREP}(?P<t>(?P<h>[01]?\d|2[0-3])(?P<m>[0-5]\d))(?![\w.,]?\w){_NOT_A_TIME}"),
+]
 _DAY = re.compile(
     r"\b(?:(?:next|last|this|on)\s+)?(?:mon|tues|wednes|thurs|fri|satur|sun)day(?:\s+(?:morning|afternoon|evening|night))?\b", re.I)
 _MONTHS = r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
@@ -151,8 +159,20 @@ def money(text: str) -> list[Span]:
 
 
 def clock_times(text: str) -> list[Span]:
-    """Clock times: "6:30", "7 pm", "half past six", "noon", and spelled ones ("six thirty" -> "6:30", "seven o'clock" -> "7:00")."""
-    out = [Span(m.start(), m.end(), m.group(0), m.group(0), "pattern") for m in _CLOCK.finditer(text)]
+    """Clock times: "6:30", "7 pm", "half past six", "noon", and spelled ones ("six thirty" -> "6:30",
+    "seven o'clock" -> "7:00"); after a time preposition ("at", "by", "until", ...) also the dotted
+    and run-together forms of speech recognisers and British writing ("at 8.15", "at 6 .30pm",
+    "at 815", "at 1930" -> "8:15", "6:30pm", "8:15", "19:30") when hours and minutes are valid and
+    no word follows that makes it a quantity or an address ("at 815 Elm Street", "at 1200 metres")."""
+    dotted: list[Span] = []
+    for m in (m for pattern in _AT_CLOCK for m in pattern.finditer(text)):
+        hh, mm = int(m.group("h")), int(m.group("m"))
+        ampm = (m.groupdict().get("ampm") or "").lower()
+        if hh > 23 or mm > 59 or (ampm and hh > 12) or any(m.start("t") < d.end and d.start < m.end("t") for d in dotted):
+            continue
+        dotted.append(Span(m.start("t"), m.end("t"), m.group("t"), f"{hh}:{mm:02d}{ampm}", "pattern"))
+    out = [Span(m.start(), m.end(), m.group(0), m.group(0), "pattern") for m in _CLOCK.finditer(text)
+           if not any(m.start() < d.end and d.start < m.end() for d in dotted)] + dotted
     for sp in spelled_numbers(text):
         words = sp.text.lower().replace("-", " ").split()
         tail = re.match(r"\s+o'?\s?clock\b", text[sp.end:], re.I)

@@ -20,6 +20,8 @@ _KEEP_LABELS = {"on screen", "people visible", "people", "speakers", "names"}  #
 _TURN = re.compile(r"(?P<who>[A-Z][^.:;!?'‘’\"]{0,59}?) said:\s*['‘](?P<words>.*?)['’](?=\s+[A-Z\"'‘“]|\s*$)", re.S)
 _INNER = re.compile(r"(?<=[.!?])\s+(?=[A-Za-z0-9\"'“])")
 _ROSTER = re.compile(r"^(?:Speakers|People(?: visible)?|Names):\s", re.I)
+# the memory of an on-screen text entity (building.entity_text): "On-screen text 'EXIT B': shown in 2 clips ..."
+_TEXT_ENTITY = re.compile(r"^On-screen text '(?P<shown>.+?)': shown in\b")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +59,11 @@ def units_of(text: str, item: int = 0) -> list[Unit]:
     Speech turns (``<speaker> said: '...'``) are found first, so a turn cut at a clip boundary
     ("The red truck" with no full stop) still parses; when the same speaker's next turn follows
     such a cut, the two halves are joined into one sentence. The lines of one "On screen:"
-    sentence stay together (one screen)."""
+    sentence stay together (one screen). The memory of an on-screen text entity ("On-screen text
+    'EXIT B': shown in 2 clips ...") is one on-screen unit, the text itself."""
+    m = _TEXT_ENTITY.match(text.strip())
+    if m:  # an on-screen text's entity memory: the text itself, shown on screen
+        return [Unit(m.group("shown"), None, True, item)]
     out: list[Unit] = []
     last: dict[str | None, str] = {}
     text = strip_label(text)

@@ -137,3 +137,12 @@ def test_plan_type_is_the_fallback():
     plan.qtype = QuestionType.WHERE  # a parser that read a place question the rules do not cover
     assert answer_type(plan) is T.PLACE
     assert answer_type("Tell me about the truck") is T.DESCRIPTION
+
+
+@pytest.mark.parametrize("question", [
+    "What was the name of Oskar's brother?",
+    "Which cousin is coming on Sunday?",
+    "What's his wife's name?",
+])
+def test_kinship_nouns_ask_for_a_person(question):
+    assert answer_type(question) is T.PERSON

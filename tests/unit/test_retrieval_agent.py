@@ -261,3 +261,15 @@ def test_llm_answer_and_fallback(world, reply, used):
     else:
         assert a.answer.startswith("Mon 16 Nov 2026 08:00:10 UTC") and "LLM failed" in final.detail
     assert "Expected answer type: time" in llm.calls[0] and "Extracted answer: 2026-11-16T08:00:10+00:00 [1]" in llm.calls[0]
+
+
+def test_typed_sufficiency_gates_an_amount_the_evidence_does_not_hold(world):
+    """'How much did the brake pads cost?' matches the brake repair clip well, but no amount was
+    said: not enough evidence (the score rule alone would quote the repair sentence)."""
+    q = "How much did the new brake pads for the forklift cost?"
+    gated = world["ask"](q)
+    assert not gated.sufficient and gated.answer == NOT_ENOUGH
+    assert any("gate: no money span" in s.detail for s in gated.trace if s.action == "answer")
+    plain = RetrievalAgent(world["repo"], world["vectors"], world["embedder"], RetrievalSettings(typed_sufficiency=False), nlp=_nlp)
+    a = plain.ask(Question(text=q, now=NOW), TENANT)
+    assert a.sufficient and "brake" in a.answer.lower()

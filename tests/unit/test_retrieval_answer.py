@@ -185,3 +185,15 @@ def test_llm_gets_the_typed_extraction():
     assert compose.compose_llm(llm, "What is the code?", "what", ev, "draft", T, typed=typed) == ("2550 [1]", True)
     assert typed in llm.user and "[1] 2026-11-16T08:00:12+00:00" in llm.user
     assert compose.describe_extraction("description", None, ev) == "Expected answer type: description"
+
+
+def test_a_speaker_answer_is_not_named_twice():
+    """'Who said the lift was broken?' -> 'Mia Berg — Fri 6 Mar 2026 08:00 UTC: "The lift is broken."'."""
+    from memory_core.retrieval.answer_types import AnswerType
+
+    ev = _scored(0.8, 1.0)
+    ev.start = datetime(2026, 3, 6, 8, 0, 4, tzinfo=UTC)
+    said = _ex(atype=AnswerType.PERSON, answer="Mia Berg", span="", sentence="The lift is broken.", speaker="Mia Berg")
+    assert compose.compose_typed(said, ev, UTC) == "Mia Berg \u2014 Fri 6 Mar 2026 08:00 UTC: \u201cThe lift is broken.\u201d"
+    about = _ex(atype=AnswerType.PERSON, answer="Oskar", span="Oskar", sentence="Oskar fixed the lift.", speaker="Mia Berg")
+    assert compose.compose_typed(about, ev, UTC).startswith("Oskar \u2014 said by Mia Berg, Fri 6 Mar 2026 08:00 UTC")
