@@ -20,6 +20,7 @@ blocks the event loop (the Python logging cookbook's "Dealing with handlers that
 from __future__ import annotations
 
 import atexit
+import os
 import copy
 import logging
 import logging.handlers
@@ -164,6 +165,23 @@ def _stop_listener() -> None:
         _listener = None
 
 
+def _restart_in_child() -> None:
+    """After ``fork`` (Celery's prefork pool, multiprocessing): the parent's writer thread does not
+    exist in the child and its queue's lock may have been held at the fork, so the child gets a
+    fresh queue and writer thread (same handlers); without this a forked child's records are never
+    written, or its first log call blocks for ever."""
+    global _queue, _listener
+    if _listener is None:
+        return
+    handlers = _listener.handlers
+    _queue = queue.Queue(-1)
+    _listener = logging.handlers.QueueListener(_queue, *handlers, respect_handler_level=False)
+    _listener.start()
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, _LiveQueueHandler):
+            handler.queue = _queue
+
+
 def flush_logs(timeout_s: float = 5.0) -> None:
     """Wait until every record queued so far is written (at most ``timeout_s`` seconds)."""
     q = _queue
@@ -246,6 +264,7 @@ def configure_logging(level: str = "INFO", json: bool = False, *, debug_locals: 
     )
     if not _configured:
         atexit.register(_stop_listener)
+        os.register_at_fork(after_in_child=_restart_in_child)
         sys.excepthook = lambda t, e, tb: _log_uncaught(t, e, tb)
         threading.excepthook = lambda a: _log_uncaught(a.exc_type, a.exc_value, a.exc_traceback,
                                                        getattr(a.thread, "name", None))

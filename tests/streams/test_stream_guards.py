@@ -126,8 +126,8 @@ def test_a_source_deleted_while_a_clip_is_perceived_gets_nothing_written(rt, tmp
     perceive = Perceiver.perceive
     reports = []
 
-    def perceive_then_delete(self, windows):
-        out = perceive(self, windows)
+    def perceive_then_delete(self, windows, **kw):
+        out = perceive(self, windows, **kw)
         if worker.clips_written >= 1 and not reports:  # the second group: its source goes meanwhile
             reports.append(forget.delete_source(rt, TENANT, source))  # as another process would
             spy.deleted_at = time.monotonic()
