@@ -65,14 +65,20 @@ _COUNT_PREFIX = re.compile(r"^\s*how\s+(?:many\s+times|often|frequently)\s+(?:di
 _PAST_STATE = re.compile(
     r"^\s*(?:(?:where|what|which|how)\b[^?]*?\b(?:was|were)\s+(?:the|my|our|your|his|her|their|a|an)\b"
     r"|(?:was|were)\s+(?:the|my|our|your|his|her|their)\b)", re.I)
-_PLAN_QUESTION = re.compile(r"^\s*(?:and\s+|so\s+)?(?:when|what\s+(?:time|day|date))\s+(?:is|are|was|were|will|'s)\b|^\s*when's\b", re.I)
+_PLAN_QUESTION = re.compile(
+    r"^\s*(?:and\s+|so\s+)?(?:when|what\s+(?:time|day|date))\s+(?:is|are|will|does|do|'s)\b|^\s*when's\b", re.I)
 
 
 @dataclass(slots=True)
 class _Outcome:
+    """What a dispatch branch found: evidence ``items`` (primary first), whether they suffice, the
+    deterministic answer, and ``extract``: whether a typed span may replace that answer (False when
+    the answer already leads with the typed value, e.g. a plan's planned day)."""
+
     items: list[Scored]
     sufficient: bool
     compose: Callable[[dict], str] | None = None
+    extract: bool = True
 
 
 class RetrievalAgent:
@@ -159,7 +165,8 @@ class RetrievalAgent:
             if past:
                 ctx.start = None
             outcome = yield from self._state(ctx, query, tz, as_of, windows, question.top_k,
-                                             episodic=past or plan.qtype is QuestionType.CURRENT_STATE)
+                                             episodic=past or plan.qtype is QuestionType.CURRENT_STATE,
+                                             past=past or as_of < now)
             if outcome is not None:
                 return outcome
         if _asks_plan(plan):
@@ -167,7 +174,8 @@ class RetrievalAgent:
             pl = yield from find_plan(ctx, query, self.repo, min(now, ctx.end) if ctx.end else now, target)
             if pl is not None:
                 lead = "when" if plan.qtype is QuestionType.WHEN else "what"
-                return _Outcome([*pl.evidence, pl.fact, *pl.others], True, lambda nodes: describe_plan(pl, tz, lead))
+                return _Outcome([*pl.evidence, pl.fact, *pl.others], True, lambda nodes: describe_plan(pl, tz, lead),
+                                extract=False)  # the planned day leads already; a span would be when it was said
         if plan.qtype is QuestionType.ORDER:
             found: list[Scored | None] = []
             for label, sub in zip("AB", plan.sub_queries):
@@ -211,14 +219,17 @@ class RetrievalAgent:
 
         return _Outcome(items, primary is not None, deterministic)
 
-    def _state(self, ctx: SearchContext, query: Query, tz: tzinfo, as_of: datetime, windows, top_k: int, episodic: bool):
+    def _state(self, ctx: SearchContext, query: Query, tz: tzinfo, as_of: datetime, windows, top_k: int, episodic: bool,
+               past: bool = False):
         """The state valid at ``as_of`` from semantic memory; else, when ``episodic``, the latest
-        strong episodic evidence in the scope (``None`` when neither)."""
+        strong episodic evidence in the scope (``None`` when neither). ``past``: ``as_of`` is a
+        past moment the question names, so the answer says "as of" that moment, not "latest"."""
+        shown_as_of = as_of if past else None
         st = yield from current_state(ctx, query, self.repo, as_of)
         if st is not None:
             items = [*st.evidence, st.fact, *st.others]
             return _Outcome(items, True, lambda nodes: compose.compose_state(
-                self._sentence(nodes, st.fact, query), st.since, tz))
+                self._sentence(nodes, st.fact, query), st.since, tz, as_of=shown_as_of))
         if not episodic:
             return None
         pool = yield from locate(ctx, query, self.repo, windows(), semantic=False)
@@ -226,7 +237,8 @@ class RetrievalAgent:
         ok = _judge(ctx, query)
         primary = _pick(pool, "last", ok)
         return _Outcome(_ordered(pool, primary, top_k, ok), primary is not None,
-                        lambda nodes: compose.compose_state(self._sentence(nodes, primary, query), primary.start, tz, episodic=True))
+                        lambda nodes: compose.compose_state(self._sentence(nodes, primary, query), primary.start, tz,
+                                                            episodic=True, as_of=shown_as_of))
 
     def _summary(self, ctx: SearchContext, query: Query, top_k: int):
         """A question without content: the summaries in the scope, in time order."""
@@ -251,7 +263,8 @@ class RetrievalAgent:
         text = outcome.compose(nodes) if sufficient and outcome.compose else compose.NOT_ENOUGH
         evidence = [_evidence(i, nodes.get(i.id)) for i in items]
         atype = answer_type(plan)
-        found = self._extract(ctx, plan, atype, items, nodes) if sufficient and outcome.compose and items else None
+        found = (self._extract(ctx, plan, atype, items, nodes)
+                 if sufficient and outcome.compose and outcome.extract and items else None)
         if found is not None:
             tz = question.now.tzinfo if question.now is not None and question.now.tzinfo is not None else self.tz
             text = compose.compose_typed(found, items[found.item], tz)
@@ -422,10 +435,13 @@ def _judge(ctx: SearchContext, query: Query) -> Callable[[Scored], bool]:
 
 
 def _asks_plan(plan: QuestionPlan) -> bool:
-    """Whether the question asks about a plan: the parser's ``plan.asks_plan`` where the parser
-    has that field; else a present/future "when is ..." question (:data:`_PLAN_QUESTION`)."""
-    if hasattr(plan, "asks_plan"):
-        return bool(plan.asks_plan)
+    """Whether to read the plan in force first: the parser's ``plan.asks_plan`` ("what is planned
+    for Thursday", "when was the bike supposed to be ready"), or a present/future "when is/does/will
+    ..." question (:data:`_PLAN_QUESTION`: "when is the meeting?", "when does Rose arrive?"), which
+    asks for a scheduled time. Without a plan on the subject the question is answered from episodic
+    memory as usual, so reading plans first costs one search."""
+    if getattr(plan, "asks_plan", False):
+        return True
     return plan.qtype is QuestionType.WHEN and not plan.ordinal and bool(_PLAN_QUESTION.search(plan.text))
 
 

@@ -147,9 +147,20 @@ def compose_count(starts: Sequence[datetime], tz: tzinfo, often: bool = False, a
     return text
 
 
-def compose_state(sentence: str, since: datetime, tz: tzinfo, episodic: bool = False) -> str:
-    """The latest state first, then since when (or, from episodic memory, when it was last recorded):
-    ``I opened the back door. (latest state, recorded since ...)`` / ``(last recorded ...)``."""
+def compose_state(sentence: str, since: datetime, tz: tzinfo, episodic: bool = False,
+                  as_of: datetime | None = None) -> str:
+    """The state first, then since when (or, from episodic memory, when it was last recorded).
+
+    ``as_of`` (aware) is the past moment a state question asks about ("where was the key on
+    Tuesday": the end of Tuesday); ``None`` for a state asked as of now. Forms:
+    ``I opened the back door. (latest state, recorded since Mon ...)`` (now, semantic),
+    ``(last recorded Mon ...)`` (now, episodic), ``(state as of Wednesday 25 November 2026 at
+    00:00:00 UTC, recorded since Mon ...)`` / ``(last recorded before Wednesday ... : Mon ...)``
+    (past). "Latest" would be wrong for a past time: a later state may have replaced it since."""
+    if as_of is not None:
+        if episodic:
+            return f"{sentence} (last recorded before {fmt_when(as_of, tz)}: {fmt_when(since, tz)})"
+        return f"{sentence} (state as of {fmt_when(as_of, tz)}, recorded since {fmt_when(since, tz)})"
     if episodic:
         return f"{sentence} (last recorded {fmt_when(since, tz)})"
     return f"{sentence} (latest state, recorded since {fmt_when(since, tz)})"

@@ -163,6 +163,16 @@ def test_state_answers_have_no_label_before_the_fact():
     assert compose.compose_state("Door open.", T, UTC).startswith("Door open. (latest state")
 
 
+def test_past_state_says_as_of_that_time_not_latest():
+    later = T + timedelta(days=2)
+    text = compose.compose_state("The van was parked behind the depot.", T, UTC, as_of=later)
+    assert text.startswith("The van was parked behind the depot. (state as of Wednesday 18 November 2026 at 08:00:12 UTC")
+    assert "latest" not in text and "recorded since Monday 16 November 2026" in text
+    ep = compose.compose_state("The van was parked behind the depot.", T, UTC, episodic=True, as_of=later)
+    assert ep.startswith("The van was parked behind the depot. (last recorded before Wednesday 18 November 2026")
+    assert ep.endswith("Monday 16 November 2026 at 08:00:12 UTC)")
+
+
 def test_llm_gets_the_typed_extraction():
     from api_schemas import Evidence
 
