@@ -45,7 +45,7 @@ from memory_core.retrieval.beam import FINE_LEVELS, entity_windows, locate
 from memory_core.retrieval.context import Query, Scored, SearchContext
 from memory_core.retrieval.facts import current_state, describe_plan, find_plan
 from memory_core.retrieval.lexical import LexicalScorer
-from memory_core.retrieval.occurrences import Occurrence, find_occurrences
+from memory_core.retrieval.occurrences import Occurrence, find_occurrences, sentence_moment
 from memory_core.retrieval.speakers import current_labels
 from memory_core.retrieval.units import strip_label
 from memory_core.retrieval.question import QuestionPlan, extract_keywords, extract_phrases, match_entities, parse_question
@@ -65,6 +65,8 @@ _COUNT_PREFIX = re.compile(r"^\s*how\s+(?:many\s+times|often|frequently)\s+(?:di
 _PAST_STATE = re.compile(
     r"^\s*(?:(?:where|what|which|how)\b[^?]*?\b(?:was|were)\s+(?:the|my|our|your|his|her|their|a|an)\b"
     r"|(?:was|were)\s+(?:the|my|our|your|his|her|their)\b)", re.I)
+# "did X happen before or after Y": the answer leads with X's side ("Before." / "After.")
+_BEFORE_OR_AFTER = re.compile(r"\b(?:before\s+or\s+after|after\s+or\s+before|earlier\s+or\s+later|later\s+or\s+earlier)\b", re.I)
 _PLAN_QUESTION = re.compile(
     r"^\s*(?:and\s+|so\s+)?(?:when|what\s+(?:time|day|date))\s+(?:is|are|will|does|do|'s)\b|^\s*when's\b", re.I)
 
@@ -178,18 +180,28 @@ class RetrievalAgent:
                                 extract=False)  # the planned day leads already; a span would be when it was said
         if plan.qtype is QuestionType.ORDER:
             found: list[Scored | None] = []
+            moments: list[datetime | None] = []  # when each event was said within its clip
+            known = _entity_names(entities)
             for label, sub in zip("AB", plan.sub_queries):
-                q = self._query(sub, extract_keywords(sub), extract_phrases(sub), plan.entity_ids, f"{label}: ")
+                # the people each event names ("Priya's visit" or "the code change": only the first names Priya)
+                q = self._query(sub, extract_keywords(sub), extract_phrases(sub), match_entities(sub, known)[0], f"{label}: ")
                 occ, _ = yield from find_occurrences(ctx, q, self.repo, self.embedder, via="order")
                 if occ:
-                    found.append(_pick({}, "first", _judge(ctx, q), occ))
+                    pick = _pick({}, "first", _judge(ctx, q), occ)
+                    found.append(pick)
+                    moments.append(next((o.said_at for o in occ if o.best is pick), None))
                     continue
                 pool = yield from locate(ctx, q, self.repo, semantic=False)
-                found.append(_pick(pool, None, _judge(ctx, q)))
+                pick = _pick(pool, None, _judge(ctx, q))
+                found.append(pick)
+                moments.append(None if pick is None else sentence_moment(
+                    pick, compose.best_sentence(pick.text, q, self.embedder, self.settings.lexical_weight)))
             a, b = found
             items = [x for x in found if x is not None]
+            side = plan.relation is None and bool(_BEFORE_OR_AFTER.search(plan.text))
             return _Outcome(items, a is not None and b is not None, lambda nodes: compose.compose_order(
-                plan.sub_queries[0], a, plan.sub_queries[1], b, tz, plan.relation))
+                plan.sub_queries[0], a, plan.sub_queries[1], b, tz, plan.relation, *moments, ask_side=side),
+                extract=False)
         if plan.generic:
             items = yield from self._summary(ctx, query, question.top_k)
             label = plan.scope.matched if plan.scope else None

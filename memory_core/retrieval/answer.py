@@ -205,15 +205,23 @@ def compose_typed(ex, ev, tz: tzinfo) -> str:
     return f"{ex.answer} \u2014 {support_line(ex, ev, tz)}"
 
 
-def compose_order(a: str, a_ev, b: str, b_ev, tz: tzinfo, relation: str | None) -> str:
-    """``"X" came first (time), then "Y" (time).`` prefixed by Yes/No when the question asserted a
-    relation ("did X happen before Y?")."""
-    first, first_ev, second, second_ev = (a, a_ev, b, b_ev) if a_ev.start <= b_ev.start else (b, b_ev, a, a_ev)
-    text = f"\u201c{first}\u201d came first ({fmt_when(first_ev.start, tz)}), then \u201c{second}\u201d ({fmt_when(second_ev.start, tz)})."
+def compose_order(a: str, a_ev, b: str, b_ev, tz: tzinfo, relation: str | None,
+                  a_at: datetime | None = None, b_at: datetime | None = None, ask_side: bool = False) -> str:
+    """``"X" came first (time), then "Y" (time).`` The events are compared at ``a_at``/``b_at``
+    (aware; default ``a_ev.start``/``b_ev.start``: the moment each event was said within its clip
+    when known, so two events of one clip keep their spoken order). Prefixed by ``Yes.``/``No.``
+    when the question asserted a relation ("did X happen before Y?"), or by ``Before.``/``After.``
+    (X relative to Y) when ``ask_side`` ("did X happen before or after Y?")."""
+    ta = a_at or a_ev.start
+    tb = b_at or b_ev.start
+    a_before = ta <= tb
+    first, first_t, second, second_t = (a, ta, b, tb) if a_before else (b, tb, a, ta)
+    text = f"\u201c{first}\u201d came first ({fmt_when(first_t, tz)}), then \u201c{second}\u201d ({fmt_when(second_t, tz)})."
     if relation:
-        a_before = a_ev.start <= b_ev.start
         claim = relation in ("before", "earlier than")
         text = ("Yes. " if claim == a_before else "No. ") + text
+    elif ask_side:
+        text = ("Before. " if a_before else "After. ") + text
     return text
 
 

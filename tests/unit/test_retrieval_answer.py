@@ -195,3 +195,13 @@ def test_llm_gets_the_typed_extraction():
     assert compose.compose_llm(llm, "What is the code?", "what", ev, "draft", T, typed=typed) == ("2550 [1]", True)
     assert typed in llm.user and "[1] 2026-11-16T08:00:12+00:00" in llm.user
     assert compose.describe_extraction("description", None, ev) == "Expected answer type: description"
+
+
+def test_order_before_or_after_leads_with_the_side_and_uses_the_moments():
+    a, b = _scored(0.8, 1.0), _scored(0.7, 1.0)  # one clip: both start at T
+    later = T + timedelta(seconds=6)
+    text = compose.compose_order("the kids left", a, "the rain started", b, UTC, None, later, T, ask_side=True)
+    assert text.startswith("After. \u201cthe rain started\u201d came first")
+    assert compose.compose_order("the kids left", a, "the rain started", b, UTC, None, T, later, ask_side=True).startswith("Before. ")
+    assert compose.compose_order("x", a, "y", b, UTC, "after", later, T).startswith("Yes. ")
+    assert compose.compose_order("x", a, "y", b, UTC, None, later, T).startswith("\u201cy\u201d came first")
