@@ -45,7 +45,8 @@ from memory_core.retrieval.beam import FINE_LEVELS, entity_windows, locate
 from memory_core.retrieval.context import Query, Scored, SearchContext
 from memory_core.retrieval.facts import current_state, describe_plan, find_plan
 from memory_core.retrieval.lexical import LexicalScorer
-from memory_core.retrieval.occurrences import Occurrence, find_occurrences, sentence_moment
+from memory_core.retrieval.occurrences import Occurrence, find_occurrences, sentence_moment, sentence_units
+from memory_core.retrieval.presence import StillQuestion, fact_says_there, parse_still, side_of
 from memory_core.retrieval.speakers import current_labels
 from memory_core.retrieval.units import strip_label
 from memory_core.retrieval.question import QuestionPlan, extract_keywords, extract_phrases, match_entities, parse_question
@@ -168,7 +169,7 @@ class RetrievalAgent:
                 ctx.start = None
             outcome = yield from self._state(ctx, query, tz, as_of, windows, question.top_k,
                                              episodic=past or plan.qtype is QuestionType.CURRENT_STATE,
-                                             past=past or as_of < now)
+                                             past=past or as_of < now, still=parse_still(plan.text) if plan.yes_no else None)
             if outcome is not None:
                 return outcome
         if _asks_plan(plan):
@@ -232,18 +233,30 @@ class RetrievalAgent:
         return _Outcome(items, primary is not None, deterministic)
 
     def _state(self, ctx: SearchContext, query: Query, tz: tzinfo, as_of: datetime, windows, top_k: int, episodic: bool,
-               past: bool = False):
+               past: bool = False, still: StillQuestion | None = None):
         """The state valid at ``as_of`` from semantic memory; else, when ``episodic``, the latest
         strong episodic evidence in the scope (``None`` when neither). ``past``: ``as_of`` is a
-        past moment the question names, so the answer says "as of" that moment, not "latest"."""
+        past moment the question names, so the answer says "as of" that moment, not "latest".
+        ``still``: a yes/no question "is X (still) at Y" (:mod:`presence`): a location fact, or
+        else the latest record that says X left or is at Y, leads the answer with Yes or No."""
         shown_as_of = as_of if past else None
         st = yield from current_state(ctx, query, self.repo, as_of)
         if st is not None:
             items = [*st.evidence, st.fact, *st.others]
-            return _Outcome(items, True, lambda nodes: compose.compose_state(
-                self._sentence(nodes, st.fact, query), st.since, tz, as_of=shown_as_of))
+            lead = ""
+            if still is not None and st.node.attributes.get("predicate") == "location":
+                lead = "Yes. " if fact_says_there(str(st.node.attributes.get("value") or ""), still.place_words) else "No. "
+            return _Outcome(items, True, lambda nodes: lead + compose.compose_state(
+                self._sentence(nodes, st.fact, query), st.since, tz, as_of=shown_as_of), extract=not lead)
         if not episodic:
             return None
+        if still is not None:
+            found = yield from self._still(ctx, query, as_of, still)
+            if found is not None:
+                clip, sentence, side = found
+                lead = "No. " if side == "left" else "Yes. "
+                return _Outcome([clip], True, lambda nodes: lead + compose.compose_state(
+                    sentence, clip.start, tz, episodic=True, as_of=shown_as_of), extract=False)
         pool = yield from locate(ctx, query, self.repo, windows(), semantic=False)
         pool = {k: v for k, v in pool.items() if v.start < as_of}
         ok = _judge(ctx, query)
@@ -251,6 +264,24 @@ class RetrievalAgent:
         return _Outcome(_ordered(pool, primary, top_k, ok), primary is not None,
                         lambda nodes: compose.compose_state(self._sentence(nodes, primary, query), primary.start, tz,
                                                             episodic=True, as_of=shown_as_of))
+
+    def _still(self, ctx: SearchContext, query: Query, as_of: datetime, still: StillQuestion):
+        """``(clip, sentence, "left"|"there")`` from the latest clip before ``as_of`` whose sentence
+        mentions the asked place with a direction (:func:`presence.side_of`), or ``None``. Reads
+        the ``count_limit`` clips of the scope most similar to the question (a record that the
+        subject left a place mentions the place, so it ranks near the question)."""
+        hits = ctx.search(query, ctx.filter(levels=[Level.CLIP], kinds=[Kind.EPISODIC]), self.settings.count_limit, via="still")
+        hits = sorted((h for h in hits if h.start < as_of), key=lambda h: h.start, reverse=True)
+        for h in hits:
+            for sentence in reversed(sentence_units(h.text)):
+                side = side_of(sentence, still.place_words)
+                if side is not None:
+                    yield ctx.step("state", level=Level.CLIP, candidates=len(hits), best=h.score,
+                                   detail=f"still at '{still.place}'? latest record {h.start.isoformat()}: "
+                                          f"{sentence[:60]!r} -> {side}")
+                    return h, sentence, side
+        yield ctx.step("state", level=Level.CLIP, candidates=len(hits), detail=f"still at '{still.place}'? no record says")
+        return None
 
     def _summary(self, ctx: SearchContext, query: Query, top_k: int):
         """A question without content: the summaries in the scope, in time order."""

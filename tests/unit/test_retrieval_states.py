@@ -255,3 +255,11 @@ def test_which_questions_ask_for_a_state_at_a_time(text, expected):
     ctx = SearchContext(None, RetrievalSettings(), bs.TENANT, None, plan.scope.start if plan.scope else None,
                         min(end, NOW) if end else NOW, 10, 10.0)
     assert _state_as_of(plan, ctx, NOW) == expected
+
+
+def test_is_it_still_there_leads_with_yes_or_no(week):
+    _, ask = week
+    moved = ask("Is the bike still at the station?")  # at the station on Wednesday, in the garage again on Friday
+    assert moved.sufficient and moved.answer.startswith("No. ") and "garage" in moved.answer
+    there = ask("Is the bike in the garage?")
+    assert there.sufficient and there.answer.startswith("Yes. ")
