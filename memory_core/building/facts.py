@@ -181,3 +181,27 @@ def find_ocr_state(line: str, at: datetime, evidence_id: str) -> Observation | N
     subject = " ".join(words)
     subject = subject.lower() if subject.isupper() else subject  # "GATE 7" reads "gate 7" in a sentence
     return Observation(subject.casefold(), subject, "state", _CANON.get(value, value), at, evidence_id, line.strip()[:200])
+
+
+_LEADING_PRONOUN = re.compile(r"^(?P<p>He|She|They)(?=(?:'ll|'s|'re|'d)?\b)")
+_NAME = re.compile(r"\b([A-Z][a-z][\w'-]*(?:\s+[A-Z][a-z][\w'-]*)*)\b")
+
+
+def last_person_name(sentence: str) -> str | None:
+    """The first run of Titlecase words of ``sentence`` that does not open it and is not a function
+    word ("Lunch break, Daniel flies to Lisbon today." -> "Daniel"; "Mum says Grandma Rose is
+    coming" -> "Grandma Rose"): the person a following "he"/"she" most likely refers to (the
+    subject comes first in English). ``None`` when there is none."""
+    names = [m.group(1) for m in _NAME.finditer(sentence.strip())
+             if m.start() > 0 and m.group(1).casefold() not in _DETERMINERS | _STOP_SUBJECT | _BREAK_WORDS]
+    names = [n for n in names if n.casefold() not in {"i", "i'm", "i'll", "i've", "i'd"}]
+    return names[0] if names else None
+
+
+def resolve_pronoun(sentence: str, name: str | None) -> str:
+    """``sentence`` with an opening "He"/"She"/"They" replaced by ``name`` (the person named in the
+    sentence before, :func:`last_person_name`), so "He'll be away until Thursday." after "Daniel
+    flies to Lisbon today." states Daniel's plan. Unchanged without a name."""
+    if not name:
+        return sentence
+    return _LEADING_PRONOUN.sub(name, sentence.lstrip(), count=1)

@@ -117,3 +117,15 @@ def test_putting_a_thing_somewhere_is_its_location(sentence, expected):
 @pytest.mark.parametrize("sentence", ["I put it on the shelf.", "She left the party at ten.", "I moved the meeting to Friday."])
 def test_no_location_without_a_thing_and_a_place(sentence):
     assert [o for o in find_states(sentence, SAID, "c") if o.predicate == "location"] == []
+
+
+def test_a_leading_he_or_she_is_the_person_named_just_before():
+    from memory_core.building.facts import last_person_name, resolve_pronoun
+
+    assert last_person_name("Quick note, Amira drives to Leeds tomorrow.") == "Amira"
+    assert last_person_name("Dad says Uncle Joe is coming.") == "Uncle Joe"
+    assert last_person_name("The kettle is broken.") is None
+    sentence = resolve_pronoun("She'll be away until Friday.", last_person_name("Quick note, Amira drives to Leeds today."))
+    assert [(o.subject, o.value) for o in find_plans(sentence, SAID, "c")] == [("amira", "2026-11-20")]
+    assert resolve_pronoun("He'll be late.", None) == "He'll be late."
+    assert resolve_pronoun("Here it is.", "Amira") == "Here it is."
