@@ -49,6 +49,7 @@ from memory_core.retrieval.occurrences import Occurrence, find_occurrences, sent
 from memory_core.retrieval.presence import StillQuestion, fact_says_there, parse_still, side_of
 from memory_core.retrieval.speakers import current_labels
 from memory_core.retrieval.units import strip_label
+from memory_core.retrieval import questionform
 from memory_core.retrieval.question import QuestionPlan, extract_keywords, extract_phrases, match_entities, parse_question
 from memory_core.settings import RetrievalSettings
 from memory_core.stores.base import VectorStore
@@ -162,6 +163,19 @@ class RetrievalAgent:
             return _Outcome([o.best for o in occ][:MAX_EVIDENCE], bool(occ),
                             lambda nodes: compose.compose_count(starts, tz, often, at_least=saturated))
         as_of = _state_as_of(plan, ctx, now)
+        anchor = _event_anchor(plan) if as_of is None else None
+        if anchor is not None:  # "what was the code before it was changed": the state just before that event
+            main, event = anchor
+            eq = self._query(event, extract_keywords(event), extract_phrases(event), plan.entity_ids, "event: ")
+            occ, _ = yield from find_occurrences(ctx, eq, self.repo, self.embedder, via="anchor")
+            if occ:
+                as_of = occ[0].start - timedelta(milliseconds=1)  # the clip that states the change, and facts from it, are after
+                ctx.end = as_of  # nothing from the event on is evidence (nor read around the answer)
+                query = self._query(main, extract_keywords(main), extract_phrases(main), plan.entity_ids)
+                yield ctx.step("anchor", candidates=len(occ), detail=f"state before {event!r}: first at {as_of.isoformat()}")
+                outcome = yield from self._state(ctx, query, tz, as_of, windows, question.top_k, episodic=True, past=True)
+                if outcome is not None:
+                    return outcome
         if as_of is not None:
             # a past state the parser marked (plan.as_of) may have begun before the scope: (open, as_of)
             past = getattr(plan, "as_of", None) is not None
@@ -486,6 +500,38 @@ def _asks_plan(plan: QuestionPlan) -> bool:
     if getattr(plan, "asks_plan", False):
         return True
     return plan.qtype is QuestionType.WHEN and not plan.ordinal and bool(_PLAN_QUESTION.search(plan.text))
+
+
+_ANCHOR = re.compile(
+    r"^(?P<main>.+?)\s+before\s+(?P<clause>(?:it|they|he|she|we|i|you|someone|somebody|anyone|(?:the|my|our|his|her|their)\s+[\w' -]+?|[A-Z][\w'-]+)"
+    r"\s+(?:was\s+|were\s+|got\s+|had\s+(?:been\s+)?|has\s+(?:been\s+)?|have\s+(?:been\s+)?)?(?P<verb>[a-z]+)\b.*?)\s*[?.!]*\s*$", re.I)
+_PRONOUN = re.compile(r"\b(?:it|they|them|he|she|him|her|someone|somebody|anyone)\b", re.I)
+
+
+def _event_anchor(plan: QuestionPlan) -> tuple[str, str] | None:
+    """``(state question, event)`` for a state asked just before an event ("What was the gate code
+    before it was changed?" -> ``("What was the gate code", "the gate code changed")``: the
+    clause's pronouns stand for the question's subject); ``None`` unless the main clause asks about
+    a state in the past tense and the clause after "before" has a past verb (a
+    time, "before Friday", is the parser's scope, not an event). State and tense are read on the
+    main clause (:mod:`questionform`)."""
+    if plan.qtype not in (QuestionType.WHAT, QuestionType.WHERE, QuestionType.WHO):
+        return None
+    m = _ANCHOR.match(plan.text.strip())
+    if not m or not questionform.is_state(m.group("main")) or questionform.tense(m.group("main")) != "past":
+        return None
+    verb = m.group("verb").lower()
+    if not (verb.endswith("ed") or verb in _PAST_VERBS):
+        return None
+    main = m.group("main").strip()
+    subject = re.sub(r"^(?:what|where|who|which|how)\b(?:\s+\w+)?\s+(?:was|were)\s+", "", main, flags=re.I).strip()
+    subject = re.sub(r"(?<=\w)\s+(?:kept|left|parked|stored|held|hidden|\w+ed)$", "", subject)  # "the van parked" -> "the van"
+    clause = re.sub(r"\b(?:was|were|got|had|has|have|been)\b", " ", m.group("clause"), flags=re.I)
+    event = " ".join(_PRONOUN.sub(subject, clause).split())
+    return main, event
+
+
+_PAST_VERBS = frozenset("went came left took got gave made put sold moved broke set reset fixed paid".split())
 
 
 def _state_as_of(plan: QuestionPlan, ctx: SearchContext, now: datetime) -> datetime | None:

@@ -263,3 +263,24 @@ def test_is_it_still_there_leads_with_yes_or_no(week):
     assert moved.sufficient and moved.answer.startswith("No. ") and "garage" in moved.answer
     there = ask("Is the bike in the garage?")
     assert there.sufficient and there.answer.startswith("Yes. ")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("What was the wifi password before it was reset?", ("What was the wifi password", "the wifi password reset")),
+    ("Where was the van parked before Anna moved it?", ("Where was the van parked", "Anna moved the van")),
+    ("Who was the coach before Lena took over?", ("Who was the coach", "Lena took over")),
+    ("What was the wifi password before Friday?", None),  # a time: the parser's scope
+    ("What did Tom say before he left?", None),  # an event question, not a state
+    ("What is the wifi password?", None),
+])
+def test_a_state_just_before_an_event(text, expected):
+    from memory_core.retrieval.agent import _event_anchor
+
+    assert _event_anchor(parse_question(text, NOW)) == expected
+
+
+def test_the_state_before_a_change_is_the_one_it_replaced(week):
+    _, ask = week
+    a = ask("What was the door code before it was changed?")  # 4719 on Monday, changed to 2550 on Thursday
+    assert a.sufficient and a.answer.startswith("4719")
+    assert any(s.action == "anchor" for s in a.trace)
