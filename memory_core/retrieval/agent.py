@@ -62,7 +62,12 @@ NEIGHBOUR_S = 60.0  # evidence within this many seconds of the primary (same sou
 NEIGHBOUR_WEIGHT, ADJACENT_WEIGHT = 0.9, 0.85  # weights of neighbouring evidence and of the adjacent clips' text
 MAX_AROUND = 16  # clips read around the primary: a scene (<= 120 s) of 10 s clips plus one each side
 _NOT_EXTRACTED = (AnswerType.COUNT, AnswerType.BEFORE_AFTER)
-_COUNT_PREFIX = re.compile(r"^\s*how\s+(?:many\s+times|often|frequently)\s+(?:did|does|do|was|were|has|have|is|are|had)?\s*", re.I)
+# "on how many days did I ...": distinct days (not "how many days did the trip last": a duration)
+_HOW_MANY_DAYS = re.compile(
+    r"^(?!.*\b(?:last(?!\s+(?:week|month|year|weekend|night|\w+day)\b)|lasts|lasted|take|takes|took|long)\b).*\bhow\s+many\s+(?:different\s+|separate\s+|distinct\s+)?days\b", re.I)
+_COUNT_PREFIX = re.compile(
+    r"^\s*(?:on\s+|in\s+)?how\s+(?:many\s+(?:times|(?:different\s+|separate\s+|distinct\s+)?days)|often|frequently)"
+    r"\s+(?:did|does|do|was|were|has|have|is|are|had)?\s*", re.I)
 # a state asked about a past time: "where was the bike ...", "what was the door code ...", "was the gate open ..."
 _PAST_STATE = re.compile(
     r"^\s*(?:(?:where|what|which|how)\b[^?]*?\b(?:was|were)\s+(?:the|my|our|your|his|her|their|a|an)\b"
@@ -159,9 +164,10 @@ class RetrievalAgent:
         if plan.qtype is QuestionType.HOW_MANY:
             occ, saturated = yield from find_occurrences(ctx, query, self.repo, self.embedder)
             often = bool(re.search(r"\bhow\s+(often|frequently)\b", plan.text, re.I))
+            days = bool(_HOW_MANY_DAYS.search(plan.text))  # "on how many days ...": distinct days lead
             starts = [o.start for o in occ]
             return _Outcome([o.best for o in occ][:MAX_EVIDENCE], bool(occ),
-                            lambda nodes: compose.compose_count(starts, tz, often, at_least=saturated))
+                            lambda nodes: compose.compose_count(starts, tz, often, at_least=saturated, days=days))
         as_of = _state_as_of(plan, ctx, now)
         anchor = _event_anchor(plan) if as_of is None else None
         if anchor is not None:  # "what was the code before it was changed": the state just before that event

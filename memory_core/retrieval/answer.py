@@ -133,17 +133,27 @@ def compose_who(names: Sequence[str], sentence: str, ev, tz: tzinfo) -> str:
     return f"{who} ({fmt_when(ev.start, tz)}): {sentence}"
 
 
-def compose_count(starts: Sequence[datetime], tz: tzinfo, often: bool = False, at_least: bool = False) -> str:
+def compose_count(starts: Sequence[datetime], tz: tzinfo, often: bool = False, at_least: bool = False,
+                  days: bool = False) -> str:
     """``2 times: Tue 17 Nov 2026 18:30; Wed 18 Nov 2026 18:35.`` (plus the days covered for "how
-    often"; "At least" when the search limit was reached; dates beyond :data:`MAX_DATES` summarised)."""
+    often"; "At least" when the search limit was reached; dates beyond :data:`MAX_DATES` summarised).
+    With ``days`` ("on how many days ..."), the number of distinct calendar days (in ``tz``) leads:
+    ``2 days: Tue 17 Nov 2026; Wed 18 Nov 2026 (3 times).``"""
     n = len(starts)
+    if days:
+        seen = list(dict.fromkeys(t.astimezone(tz).date() for t in sorted(starts)))
+        listed = "; ".join(f"{d:%a} {d.day} {d:%b %Y}" for d in seen[:MAX_DATES])
+        if len(seen) > MAX_DATES:
+            listed += f"; and {len(seen) - MAX_DATES} more"
+        return (f"{'At least ' if at_least else ''}{len(seen)} day{'s' if len(seen) != 1 else ''}: {listed}"
+                f" ({n} time{'s' if n != 1 else ''}).")
     dates = "; ".join(fmt_short(t, tz) for t in starts[:MAX_DATES])
     if n > MAX_DATES:
         dates += f"; and {n - MAX_DATES} more"
     text = f"{'At least ' if at_least else ''}{n} time{'s' if n != 1 else ''}: {dates}."
     if often and n:
-        days = len({t.astimezone(tz).date() for t in starts})
-        text += f" On {days} distinct day{'s' if days != 1 else ''}."
+        d = len({t.astimezone(tz).date() for t in starts})
+        text += f" On {d} distinct day{'s' if d != 1 else ''}."
     return text
 
 

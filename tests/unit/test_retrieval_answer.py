@@ -205,3 +205,23 @@ def test_order_before_or_after_leads_with_the_side_and_uses_the_moments():
     assert compose.compose_order("the kids left", a, "the rain started", b, UTC, None, T, later, ask_side=True).startswith("Before. ")
     assert compose.compose_order("x", a, "y", b, UTC, "after", later, T).startswith("Yes. ")
     assert compose.compose_order("x", a, "y", b, UTC, None, later, T).startswith("\u201cy\u201d came first")
+
+
+def test_count_of_days_leads_with_the_distinct_days():
+    starts = [T, T + timedelta(hours=3), T + timedelta(days=2)]
+    assert compose.compose_count(starts, UTC, days=True) == "2 days: Mon 16 Nov 2026; Wed 18 Nov 2026 (3 times)."
+    assert compose.compose_count(starts, UTC).startswith("3 times: ")
+
+
+@pytest.mark.parametrize(("text", "days"), [
+    ("On how many days did Omar cycle to work?", True),
+    ("How many different days did we eat out last month?", True),
+    ("How many days did the festival last?", False),  # a duration
+    ("How many times did Omar cycle to work?", False),
+])
+def test_which_count_questions_ask_for_days(text, days):
+    from memory_core.retrieval.agent import _COUNT_PREFIX, _HOW_MANY_DAYS
+
+    assert bool(_HOW_MANY_DAYS.search(text)) is days
+    if days:
+        assert not _COUNT_PREFIX.sub("", text).lower().startswith(("on how", "how"))
