@@ -132,8 +132,10 @@ class SemanticBuilder:
             name = None  # "Daniel flies today. He'll be away until Thursday.": "he" is Daniel
             for sentence in split_sentences(rec.get("text", "")):
                 resolved = resolve_pronoun(sentence, name)
-                out.extend(find_states(resolved, at, n.id))
-                out.extend(find_plans(resolved, at, n.id))
+                found = [*find_states(resolved, at, n.id), *find_plans(resolved, at, n.id)]
+                for o in found:
+                    o.quote = sentence.strip()[:200]  # quote what was said, not the resolved text
+                out.extend(found)
                 name = last_person_name(sentence) or (name if resolved != sentence else None)
         for line in n.attributes.get("ocr", []):
             o = find_ocr_state(line, n.start, n.id)
