@@ -198,6 +198,22 @@ def last_person_name(sentence: str) -> str | None:
     return names[0] if names else None
 
 
+_SPEAKER_NAME = re.compile(r"^[A-Z][a-z][\w'-]*(?: [A-Z][a-z][\w'-]*)?$")
+_GENERIC_LABELS = {"someone", "somebody", "speaker", "person", "unknown", "voice", "an", "the", "a"}
+_FIRST_PERSON_FUTURE = re.compile(r"^(?:I'll|I\s+will|I'm\s+going\s+to\s+be|I\s+am\s+going\s+to\s+be)\b")
+
+
+def speaker_says_i(sentence: str, label: str | None) -> str:
+    """``sentence`` with an opening "I'll"/"I will" replaced by the speaker's name ``label``
+    ("I'll be back on Monday." said by Hannah -> "Hannah will be back on Monday."), so a plan said
+    in the first person is the speaker's plan. Unchanged when ``label`` is not a person's name
+    (1-2 Titlecase words; "Someone", "An unidentified speaker (voice 2)" are not)."""
+    if not label or not _SPEAKER_NAME.match(label) or label.split()[0].casefold() in _GENERIC_LABELS:
+        return sentence
+    return _FIRST_PERSON_FUTURE.sub(lambda m: f"{label} will" + (" be" if m.group(0).endswith("be") else ""),
+                                    sentence.lstrip(), count=1)
+
+
 def resolve_pronoun(sentence: str, name: str | None) -> str:
     """``sentence`` with an opening "He"/"She"/"They" replaced by ``name`` (the person named in the
     sentence before, :func:`last_person_name`), so "He'll be away until Thursday." after "Daniel

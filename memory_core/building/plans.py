@@ -57,7 +57,7 @@ _FROM = r"(?:from\s+(?:[\w']+\s+){1,4}?)?"  # "moved from Tuesday to Thursday": 
 # present-tense schedule and travel verbs, and their progressive, with a time later in the clause
 # ("Rose arrives next Saturday", "the train leaves at 8:15", "Gran is coming to stay with us next weekend")
 _SCHEDULE_VERB = (r"(?:arrives?|leaves?|departs?|starts?|begins?|opens?|closes?|ends?|finishes|returns?|comes?\s+back|"
-                  r"gets?\s+back|comes?|flies|lands?|visits?)")
+                  r"gets?\s+back|comes?|fly|flies|lands?|visits?)")
 _PROGRESSIVE = r"(?:(?:is|are|'s|'re)\s+(?:coming|arriving|leaving|departing|starting|returning|flying|visiting|getting\s+back|coming\s+back))"
 _GAP = r"(?:\s+(?!(?:and|but|then|because|so|while|when|after|before)\b)[\w']+){0,6}?"
 _PASSIVE = [
@@ -66,7 +66,7 @@ _PASSIVE = [
     re.compile(rf"(?i)\s+(?:is|are|'s|will\s+be)\s+(?:now\s+)?(?:on|at)\s+{_TIME}"),
     re.compile(rf"(?i)(?:\s+will|'ll)\s+(?:be(?:\s+(?!(?:on|at|by|until|till)\b|(?:{_DAY}|{_CLOCK})(?![\w:]))[a-z]+)?|happen|take\s+place|start|begin)"
                rf"\s+(?:on\s+|at\s+|by\s+|until\s+|till\s+)?{_TIME}"),
-    re.compile(rf"(?i)\s+(?:{_SCHEDULE_VERB}|{_PROGRESSIVE}){_GAP}\s+(?:on\s+|at\s+)?{_TIME}"),
+    re.compile(rf"(?i)\s+(?:(?:will\s+)?{_SCHEDULE_VERB}|{_PROGRESSIVE}){_GAP}\s+(?:on\s+|at\s+)?{_TIME}"),
 ]
 _ACTIVE = re.compile(
     rf"(?i)\b(?:moved|postponed|rescheduled|pushed|put\s+off|changed|shifted|booked|scheduled|planned)\s+"

@@ -129,3 +129,15 @@ def test_a_leading_he_or_she_is_the_person_named_just_before():
     assert [(o.subject, o.value) for o in find_plans(sentence, SAID, "c")] == [("amira", "2026-11-20")]
     assert resolve_pronoun("He'll be late.", None) == "He'll be late."
     assert resolve_pronoun("Here it is.", "Amira") == "Here it is."
+
+
+@pytest.mark.parametrize(("sentence", "label", "expected"), [
+    ("I'll be back on Thursday.", "Hannah", [("hannah", "2026-11-19")]),
+    ("I will visit Oslo next week.", "Tom Reed", [("tom reed", "2026-11-23 +7 days")]),
+    ("I'll be back on Thursday.", "An unidentified speaker (voice 3)", []),  # not a name: no subject
+    ("I'll be back on Thursday.", "Someone", []),
+])
+def test_a_first_person_plan_is_the_speakers(sentence, label, expected):
+    from memory_core.building.facts import speaker_says_i
+
+    assert [(o.subject, o.value) for o in find_plans(speaker_says_i(sentence, label), SAID, "c")] == expected
