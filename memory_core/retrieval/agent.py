@@ -169,6 +169,9 @@ class RetrievalAgent:
             return _Outcome([o.best for o in occ][:MAX_EVIDENCE], bool(occ),
                             lambda nodes: compose.compose_count(starts, tz, often, at_least=saturated, days=days))
         as_of = _state_as_of(plan, ctx, now)
+        ongoing = as_of is None and _ongoing_who(plan, now)
+        if ongoing:  # "who was looking after the cat on Tuesday": a duty that may have begun before Tuesday
+            as_of = min(plan.scope.end, now)
         anchor = _event_anchor(plan) if as_of is None else None
         if anchor is not None:  # "what was the code before it was changed": the state just before that event
             main, event = anchor
@@ -184,12 +187,13 @@ class RetrievalAgent:
                     return outcome
         if as_of is not None:
             # a past state the parser marked (plan.as_of) may have begun before the scope: (open, as_of)
-            past = getattr(plan, "as_of", None) is not None
+            past = getattr(plan, "as_of", None) is not None or ongoing
             if past:
                 ctx.start = None
             outcome = yield from self._state(ctx, query, tz, as_of, windows, question.top_k,
                                              episodic=past or plan.qtype is QuestionType.CURRENT_STATE,
-                                             past=past or as_of < now, still=parse_still(plan.text) if plan.yes_no else None)
+                                             past=past or as_of < now, still=parse_still(plan.text) if plan.yes_no else None,
+                                             who=entities if plan.qtype is QuestionType.WHO else None)
             if outcome is not None:
                 return outcome
         if _asks_plan(plan):
@@ -253,12 +257,14 @@ class RetrievalAgent:
         return _Outcome(items, primary is not None, deterministic)
 
     def _state(self, ctx: SearchContext, query: Query, tz: tzinfo, as_of: datetime, windows, top_k: int, episodic: bool,
-               past: bool = False, still: StillQuestion | None = None):
+               past: bool = False, still: StillQuestion | None = None, who: list | None = None):
         """The state valid at ``as_of`` from semantic memory; else, when ``episodic``, the latest
         strong episodic evidence in the scope (``None`` when neither). ``past``: ``as_of`` is a
         past moment the question names, so the answer says "as of" that moment, not "latest".
         ``still``: a yes/no question "is X (still) at Y" (:mod:`presence`): a location fact, or
-        else the latest record that says X left or is at Y, leads the answer with Yes or No."""
+        else the latest record that says X left or is at Y, leads the answer with Yes or No.
+        ``who``: the source's entities for a who-question (the episodic answer then leads with the
+        people of the record, as :meth:`_names` finds them)."""
         shown_as_of = as_of if past else None
         st = yield from current_state(ctx, query, self.repo, as_of)
         if st is not None:
@@ -281,9 +287,16 @@ class RetrievalAgent:
         pool = {k: v for k, v in pool.items() if v.start < as_of}
         ok = _judge(ctx, query)
         primary = _pick(pool, "last", ok)
-        return _Outcome(_ordered(pool, primary, top_k, ok), primary is not None,
-                        lambda nodes: compose.compose_state(self._sentence(nodes, primary, query), primary.start, tz,
-                                                            episodic=True, as_of=shown_as_of))
+
+        def answer(nodes: dict) -> str:
+            sentence = self._sentence(nodes, primary, query)
+            text = compose.compose_state(sentence, primary.start, tz, episodic=True, as_of=shown_as_of)
+            if who is None:
+                return text
+            names = self._names(ctx.tenant, sentence, nodes.get(primary.id), primary, _entity_names(who))
+            return f"{', '.join(names) or 'No identified person'}: {text}"
+
+        return _Outcome(_ordered(pool, primary, top_k, ok), primary is not None, answer, extract=who is None)
 
     def _still(self, ctx: SearchContext, query: Query, as_of: datetime, still: StillQuestion):
         """``(clip, sentence, "left"|"there")`` from the latest clip before ``as_of`` whose sentence
@@ -538,6 +551,21 @@ def _event_anchor(plan: QuestionPlan) -> tuple[str, str] | None:
 
 
 _PAST_VERBS = frozenset("went came left took got gave made put sold moved broke set reset fixed paid".split())
+
+
+_ONGOING_WHO = re.compile(r"^\s*who\s+(?:was|were)\s+(?!\w+ing\s+(?:on|at|in)\b)[a-z]{3,}ing\b", re.I)
+
+
+def _ongoing_who(plan: QuestionPlan, now: datetime) -> bool:
+    """Whether ``plan`` asks who was doing something ongoing at a past time ("Who was looking
+    after the dog on Tuesday?", "who was staying with Gran last week?"): a who-question in the past
+    progressive with a time scope that ended before ``now``. The duty may have begun before the
+    scope, so it is read like a past state (latest record up to the scope's end). A progressive
+    verb followed directly by "on/at/in" ("who was cooking on Tuesday") is an activity at that time,
+    not a duty: it is left to the scoped search."""
+    s = plan.scope
+    return (plan.qtype is QuestionType.WHO and s is not None and s.end is not None and s.end <= now
+            and bool(_ONGOING_WHO.search(plan.text)))
 
 
 def _state_as_of(plan: QuestionPlan, ctx: SearchContext, now: datetime) -> datetime | None:

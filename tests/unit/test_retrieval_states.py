@@ -284,3 +284,17 @@ def test_the_state_before_a_change_is_the_one_it_replaced(week):
     a = ask("What was the door code before it was changed?")  # 4719 on Monday, changed to 2550 on Thursday
     assert a.sufficient and a.answer.startswith("4719")
     assert any(s.action == "anchor" for s in a.trace)
+
+
+@pytest.mark.parametrize(("text", "ongoing"), [
+    ("Who was looking after the dog on Tuesday?", True),
+    ("Who was minding the shop yesterday?", True),
+    ("Who was cooking on Tuesday evening?", False),  # an activity at that time: the scoped search
+    ("Who was looking after the dog?", False),  # no time: nothing to be "as of"
+    ("Who looked after the dog on Tuesday?", False),  # simple past: an event
+    ("Who is looking after the dog today?", False),
+])
+def test_who_was_doing_something_ongoing_at_a_past_time(text, ongoing):
+    from memory_core.retrieval.agent import _ongoing_who
+
+    assert _ongoing_who(parse_question(text, NOW), NOW) is ongoing
