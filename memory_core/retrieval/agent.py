@@ -45,11 +45,17 @@ from memory_core.retrieval.beam import FINE_LEVELS, entity_windows, locate
 from memory_core.retrieval.context import Query, Scored, SearchContext
 from memory_core.retrieval.facts import current_state, describe_plan, find_plan
 from memory_core.retrieval.lexical import LexicalScorer
-from memory_core.retrieval.occurrences import Occurrence, find_occurrences, sentence_moment, sentence_units
-from memory_core.retrieval.presence import StillQuestion, fact_says_there, parse_still, side_of
+from memory_core.retrieval.occurrences import Occurrence, find_occurrences, sentence_moment
+from memory_core.retrieval.presence import StillQuestion, fact_says_there, latest_side, parse_still
+from memory_core.retrieval.stateforms import BEFORE_OR_AFTER as _BEFORE_OR_AFTER
+from memory_core.retrieval.stateforms import COUNT_PREFIX as _COUNT_PREFIX
+from memory_core.retrieval.stateforms import HOW_MANY_DAYS as _HOW_MANY_DAYS
+from memory_core.retrieval.stateforms import asks_plan as _asks_plan
+from memory_core.retrieval.stateforms import event_anchor as _event_anchor
+from memory_core.retrieval.stateforms import ongoing_who as _ongoing_who
+from memory_core.retrieval.stateforms import state_as_of as _state_as_of
 from memory_core.retrieval.speakers import current_labels
 from memory_core.retrieval.units import strip_label
-from memory_core.retrieval import questionform
 from memory_core.retrieval.question import QuestionPlan, extract_keywords, extract_phrases, match_entities, parse_question
 from memory_core.settings import RetrievalSettings
 from memory_core.stores.base import VectorStore
@@ -62,22 +68,6 @@ NEIGHBOUR_S = 60.0  # evidence within this many seconds of the primary (same sou
 NEIGHBOUR_WEIGHT, ADJACENT_WEIGHT = 0.9, 0.85  # weights of neighbouring evidence and of the adjacent clips' text
 MAX_AROUND = 16  # clips read around the primary: a scene (<= 120 s) of 10 s clips plus one each side
 _NOT_EXTRACTED = (AnswerType.COUNT, AnswerType.BEFORE_AFTER)
-# "on how many days did I ...": distinct days (not "how many days did the trip last": a duration)
-_HOW_MANY_DAYS = re.compile(
-    r"^(?!.*\b(?:last(?!\s+(?:week|month|year|weekend|night|\w+day)\b)|lasts|lasted|take|takes|took|long)\b).*\bhow\s+many\s+(?:different\s+|separate\s+|distinct\s+)?days\b", re.I)
-_COUNT_PREFIX = re.compile(
-    r"^\s*(?:on\s+|in\s+)?how\s+(?:many\s+(?:times|(?:different\s+|separate\s+|distinct\s+)?days)|often|frequently)"
-    r"\s+(?:did|does|do|was|were|has|have|is|are|had)?\s*", re.I)
-# a state asked about a past time: "where was the bike ...", "what was the door code ...", "was the gate open ..."
-_PAST_STATE = re.compile(
-    r"^\s*(?:(?:where|what|which|how)\b[^?]*?\b(?:was|were)\s+(?:the|my|our|your|his|her|their|a|an)\b"
-    r"|(?:was|were)\s+(?:the|my|our|your|his|her|their)\b)", re.I)
-# "did X happen before or after Y": the answer leads with X's side ("Before." / "After.")
-_BEFORE_OR_AFTER = re.compile(r"\b(?:before\s+or\s+after|after\s+or\s+before|earlier\s+or\s+later|later\s+or\s+earlier)\b", re.I)
-_PLAN_QUESTION = re.compile(
-    r"^\s*(?:and\s+|so\s+)?(?:when|what\s+(?:time|day|date))\s+(?:is|are|will|does|do|'s)\b|^\s*when's\b", re.I)
-
-
 @dataclass(slots=True)
 class _Outcome:
     """What a dispatch branch found: evidence ``items`` (primary first), whether they suffice, the
@@ -277,7 +267,7 @@ class RetrievalAgent:
         if not episodic:
             return None
         if still is not None:
-            found = yield from self._still(ctx, query, as_of, still)
+            found = yield from latest_side(ctx, query, as_of, still)
             if found is not None:
                 clip, sentence, side = found
                 lead = "No. " if side == "left" else "Yes. "
@@ -297,24 +287,6 @@ class RetrievalAgent:
             return f"{', '.join(names) or 'No identified person'}: {text}"
 
         return _Outcome(_ordered(pool, primary, top_k, ok), primary is not None, answer, extract=who is None)
-
-    def _still(self, ctx: SearchContext, query: Query, as_of: datetime, still: StillQuestion):
-        """``(clip, sentence, "left"|"there")`` from the latest clip before ``as_of`` whose sentence
-        mentions the asked place with a direction (:func:`presence.side_of`), or ``None``. Reads
-        the ``count_limit`` clips of the scope most similar to the question (a record that the
-        subject left a place mentions the place, so it ranks near the question)."""
-        hits = ctx.search(query, ctx.filter(levels=[Level.CLIP], kinds=[Kind.EPISODIC]), self.settings.count_limit, via="still")
-        hits = sorted((h for h in hits if h.start < as_of), key=lambda h: h.start, reverse=True)
-        for h in hits:
-            for sentence in reversed(sentence_units(h.text)):
-                side = side_of(sentence, still.place_words)
-                if side is not None:
-                    yield ctx.step("state", level=Level.CLIP, candidates=len(hits), best=h.score,
-                                   detail=f"still at '{still.place}'? latest record {h.start.isoformat()}: "
-                                          f"{sentence[:60]!r} -> {side}")
-                    return h, sentence, side
-        yield ctx.step("state", level=Level.CLIP, candidates=len(hits), detail=f"still at '{still.place}'? no record says")
-        return None
 
     def _summary(self, ctx: SearchContext, query: Query, top_k: int):
         """A question without content: the summaries in the scope, in time order."""
@@ -508,86 +480,6 @@ def _entity_names(entities: list) -> dict[str, list[str]]:
 
 def _judge(ctx: SearchContext, query: Query) -> Callable[[Scored], bool]:
     return lambda item: ctx.is_evidence(item, query)
-
-
-def _asks_plan(plan: QuestionPlan) -> bool:
-    """Whether to read the plan in force first: the parser's ``plan.asks_plan`` ("what is planned
-    for Thursday", "when was the bike supposed to be ready"), or a present/future "when is/does/will
-    ..." question (:data:`_PLAN_QUESTION`: "when is the meeting?", "when does Rose arrive?"), which
-    asks for a scheduled time. Without a plan on the subject the question is answered from episodic
-    memory as usual, so reading plans first costs one search."""
-    if getattr(plan, "asks_plan", False):
-        return True
-    return plan.qtype is QuestionType.WHEN and not plan.ordinal and bool(_PLAN_QUESTION.search(plan.text))
-
-
-_ANCHOR = re.compile(
-    r"^(?P<main>.+?)\s+before\s+(?P<clause>(?:it|they|he|she|we|i|you|someone|somebody|anyone|(?:the|my|our|his|her|their)\s+[\w' -]+?|[A-Z][\w'-]+)"
-    r"\s+(?:was\s+|were\s+|got\s+|had\s+(?:been\s+)?|has\s+(?:been\s+)?|have\s+(?:been\s+)?)?(?P<verb>[a-z]+)\b.*?)\s*[?.!]*\s*$", re.I)
-_PRONOUN = re.compile(r"\b(?:it|they|them|he|she|him|her|someone|somebody|anyone)\b", re.I)
-
-
-def _event_anchor(plan: QuestionPlan) -> tuple[str, str] | None:
-    """``(state question, event)`` for a state asked just before an event ("What was the gate code
-    before it was changed?" -> ``("What was the gate code", "the gate code changed")``: the
-    clause's pronouns stand for the question's subject); ``None`` unless the main clause asks about
-    a state in the past tense and the clause after "before" has a past verb (a
-    time, "before Friday", is the parser's scope, not an event). State and tense are read on the
-    main clause (:mod:`questionform`)."""
-    if plan.qtype not in (QuestionType.WHAT, QuestionType.WHERE, QuestionType.WHO):
-        return None
-    m = _ANCHOR.match(plan.text.strip())
-    if not m or not questionform.is_state(m.group("main")) or questionform.tense(m.group("main")) != "past":
-        return None
-    verb = m.group("verb").lower()
-    if not (verb.endswith("ed") or verb in _PAST_VERBS):
-        return None
-    main = m.group("main").strip()
-    subject = re.sub(r"^(?:what|where|who|which|how)\b(?:\s+\w+)?\s+(?:was|were)\s+", "", main, flags=re.I).strip()
-    subject = re.sub(r"(?<=\w)\s+(?:kept|left|parked|stored|held|hidden|\w+ed)$", "", subject)  # "the van parked" -> "the van"
-    clause = re.sub(r"\b(?:was|were|got|had|has|have|been)\b", " ", m.group("clause"), flags=re.I)
-    event = " ".join(_PRONOUN.sub(subject, clause).split())
-    return main, event
-
-
-_PAST_VERBS = frozenset("went came left took got gave made put sold moved broke set reset fixed paid".split())
-
-
-_ONGOING_WHO = re.compile(r"^\s*who\s+(?:was|were)\s+(?!\w+ing\s+(?:on|at|in)\b)[a-z]{3,}ing\b", re.I)
-
-
-def _ongoing_who(plan: QuestionPlan, now: datetime) -> bool:
-    """Whether ``plan`` asks who was doing something ongoing at a past time ("Who was looking
-    after the dog on Tuesday?", "who was staying with Gran last week?"): a who-question in the past
-    progressive with a time scope that ended before ``now``. The duty may have begun before the
-    scope, so it is read like a past state (latest record up to the scope's end). A progressive
-    verb followed directly by "on/at/in" ("who was cooking on Tuesday") is an activity at that time,
-    not a duty: it is left to the scoped search."""
-    s = plan.scope
-    return (plan.qtype is QuestionType.WHO and s is not None and s.end is not None and s.end <= now
-            and bool(_ONGOING_WHO.search(plan.text)))
-
-
-def _state_as_of(plan: QuestionPlan, ctx: SearchContext, now: datetime) -> datetime | None:
-    """The moment a state question is about, or ``None`` when the question is not about a state.
-
-    ``plan.as_of`` when the parser sets it (where the parser has that field, it alone decides which
-    past questions are states); for ``current_state`` now (or the end of the scope when that is
-    earlier); without the parser's field, for a where/what question in the past tense about a thing
-    ("where was the bike on Thursday?", "what was the door code before Friday?", see
-    :data:`_PAST_STATE`) with a time scope that ends, the end of that scope (the latest state
-    before it holds)."""
-    explicit = getattr(plan, "as_of", None)
-    if explicit is not None:
-        return min(ensure_aware(explicit), now)
-    if plan.qtype is QuestionType.CURRENT_STATE:
-        return min(now, ctx.end) if ctx.end else now
-    if hasattr(plan, "as_of"):
-        return None
-    if (plan.qtype in (QuestionType.WHERE, QuestionType.WHAT) and not plan.ordinal and ctx.end is not None
-            and plan.scope is not None and plan.scope.end is not None and _PAST_STATE.search(plan.text)):
-        return min(ctx.end, now)
-    return None
 
 
 def _pick(pool: dict[str, Scored], ordinal: str | None, ok: Callable[[Scored], bool],

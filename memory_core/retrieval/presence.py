@@ -19,9 +19,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from memory_core.retrieval.lexical import STOPWORDS, stem, tokenize
+from datetime import datetime
 
-__all__ = ["StillQuestion", "fact_says_there", "parse_still", "side_of"]
+from api_schemas import Kind, Level
+from memory_core.retrieval.context import Query, SearchContext
+from memory_core.retrieval.lexical import STOPWORDS, stem, tokenize
+from memory_core.retrieval.occurrences import sentence_units
+
+__all__ = ["StillQuestion", "fact_says_there", "latest_side", "parse_still", "side_of"]
 
 _STILL = re.compile(
     r"^\s*(?:and\s+|so\s+)?(?:is|are|was|were)\s+(?P<subj>.+?)\s+(?:still\s+)?(?P<prep>in|at|inside|on|with|staying\s+(?:in|at|with))"
@@ -84,3 +89,23 @@ def fact_says_there(value: str, place_words: tuple[str, ...]) -> bool:
     content word of the place occurs in it (same stem)."""
     stems = {stem(t) for t in tokenize(value)}
     return all(stem(w) in stems for w in place_words)
+
+
+def latest_side(ctx: SearchContext, query: Query, as_of: datetime, still: StillQuestion):
+    """Yields trace steps; returns ``(clip, sentence, "left"|"there")`` from the latest clip
+    before ``as_of`` (aware) with a sentence that mentions the asked place with a direction
+    (:func:`side_of`), or ``None``. Reads the ``settings.count_limit`` episodic clips of the scope
+    most similar to the question (a record that the subject left a place mentions the place, so
+    it ranks near the question). Store errors propagate."""
+    flt = ctx.filter(levels=[Level.CLIP], kinds=[Kind.EPISODIC])
+    hits = ctx.search(query, flt, ctx.settings.count_limit, via="still")
+    hits = sorted((h for h in hits if h.start < as_of), key=lambda h: h.start, reverse=True)
+    for h in hits:
+        for sentence in reversed(sentence_units(h.text)):
+            side = side_of(sentence, still.place_words)
+            if side is not None:
+                yield ctx.step("state", level=Level.CLIP, candidates=len(hits), best=h.score,
+                               detail=f"still at '{still.place}'? latest record {h.start.isoformat()}: {sentence[:60]!r} -> {side}")
+                return h, sentence, side
+    yield ctx.step("state", level=Level.CLIP, candidates=len(hits), detail=f"still at '{still.place}'? no record says")
+    return None

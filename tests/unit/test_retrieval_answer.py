@@ -220,7 +220,7 @@ def test_count_of_days_leads_with_the_distinct_days():
     ("How many times did Omar cycle to work?", False),
 ])
 def test_which_count_questions_ask_for_days(text, days):
-    from memory_core.retrieval.agent import _COUNT_PREFIX, _HOW_MANY_DAYS
+    from memory_core.retrieval.stateforms import COUNT_PREFIX as _COUNT_PREFIX, HOW_MANY_DAYS as _HOW_MANY_DAYS
 
     assert bool(_HOW_MANY_DAYS.search(text)) is days
     if days:

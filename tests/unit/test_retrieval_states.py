@@ -274,7 +274,7 @@ def test_is_it_still_there_leads_with_yes_or_no(week):
     ("What is the wifi password?", None),
 ])
 def test_a_state_just_before_an_event(text, expected):
-    from memory_core.retrieval.agent import _event_anchor
+    from memory_core.retrieval.stateforms import event_anchor as _event_anchor
 
     assert _event_anchor(parse_question(text, NOW)) == expected
 
@@ -295,6 +295,6 @@ def test_the_state_before_a_change_is_the_one_it_replaced(week):
     ("Who is looking after the dog today?", False),
 ])
 def test_who_was_doing_something_ongoing_at_a_past_time(text, ongoing):
-    from memory_core.retrieval.agent import _ongoing_who
+    from memory_core.retrieval.stateforms import ongoing_who as _ongoing_who
 
     assert _ongoing_who(parse_question(text, NOW), NOW) is ongoing
