@@ -51,6 +51,7 @@ from memory_core.retrieval.stateforms import BEFORE_OR_AFTER as _BEFORE_OR_AFTER
 from memory_core.retrieval.stateforms import COUNT_PREFIX as _COUNT_PREFIX
 from memory_core.retrieval.stateforms import HOW_MANY_DAYS as _HOW_MANY_DAYS
 from memory_core.retrieval.stateforms import asks_plan as _asks_plan
+from memory_core.retrieval.stateforms import count_event
 from memory_core.retrieval.stateforms import event_anchor as _event_anchor
 from memory_core.retrieval.stateforms import ongoing_who as _ongoing_who
 from memory_core.retrieval.stateforms import state_as_of as _state_as_of
@@ -143,8 +144,12 @@ class RetrievalAgent:
 
     # ------------------------------------------------------------------ per question type
     def _dispatch(self, ctx: SearchContext, plan: QuestionPlan, question: Question, now: datetime, tz: tzinfo, entities: list):
-        content = _COUNT_PREFIX.sub("", plan.content) if plan.qtype is QuestionType.HOW_MANY else plan.content
-        query = self._query(content or plan.text, plan.keywords, plan.phrases, plan.entity_ids)
+        event = count_event(plan.content) if plan.qtype is QuestionType.HOW_MANY else None
+        content = event or (_COUNT_PREFIX.sub("", plan.content) if plan.qtype is QuestionType.HOW_MANY else plan.content)
+        if event:  # "how many runs did Tom do": the words of "a run"; Tom stays a filter (entity_ids)
+            query = self._query(event, extract_keywords(event), extract_phrases(event), plan.entity_ids)
+        else:
+            query = self._query(content or plan.text, plan.keywords, plan.phrases, plan.entity_ids)
 
         def windows():
             if not plan.entity_ids:
@@ -157,7 +162,8 @@ class RetrievalAgent:
             days = bool(_HOW_MANY_DAYS.search(plan.text))  # "on how many days ...": distinct days lead
             starts = [o.start for o in occ]
             return _Outcome([o.best for o in occ][:MAX_EVIDENCE], bool(occ),
-                            lambda nodes: compose.compose_count(starts, tz, often, at_least=saturated, days=days))
+                            lambda nodes: compose.compose_count(starts, tz, often, at_least=saturated, days=days),
+                            extract=event is None)  # "how many runs did Tom do": occurrences, not a stated number
         as_of = _state_as_of(plan, ctx, now)
         ongoing = as_of is None and _ongoing_who(plan, now)
         if ongoing:  # "who was looking after the cat on Tuesday": a duty that may have begun before Tuesday

@@ -5,7 +5,8 @@
 - :func:`event_anchor`: a state just before an event ("what was the code before it was changed").
 - :func:`ongoing_who`: "who was looking after X on Tuesday" (a duty that may have begun before).
 - :func:`asks_plan`: read the plan in force first ("when is the meeting", "when does Rose arrive").
-- :data:`HOW_MANY_DAYS`, :data:`COUNT_PREFIX`: counting days, and the words a count query drops.
+- :data:`HOW_MANY_DAYS`, :data:`COUNT_PREFIX`: counting days, and the words a count query drops;
+  :func:`count_event`: "how many runs did Tom do" counts "a run".
 - :data:`BEFORE_OR_AFTER`: "did X happen before or after Y" (the answer leads with X's side).
 """
 
@@ -20,7 +21,7 @@ from memory_core.retrieval.context import SearchContext
 from memory_core.retrieval.question import QuestionPlan
 from memory_core.timeutil import ensure_aware
 
-__all__ = ["BEFORE_OR_AFTER", "COUNT_PREFIX", "HOW_MANY_DAYS", "PAST_STATE", "PLAN_QUESTION", "asks_plan",
+__all__ = ["BEFORE_OR_AFTER", "COUNT_PREFIX", "count_event", "HOW_MANY_DAYS", "PAST_STATE", "PLAN_QUESTION", "asks_plan",
            "event_anchor", "ongoing_who", "state_as_of"]
 
 # "on how many days did I ...": distinct days (not "how many days did the trip last": a duration)
@@ -119,3 +120,31 @@ def state_as_of(plan: QuestionPlan, ctx: SearchContext, now: datetime) -> dateti
             and plan.scope is not None and plan.scope.end is not None and PAST_STATE.search(plan.text)):
         return min(ctx.end, now)
     return None
+
+
+_LIGHT_COUNT = re.compile(
+    r"^\s*(?:on\s+)?how\s+many\s+(?P<noun>[a-z]{3,}s)\s+(?:did|do|does|have|has|had)\s+(?P<subj>.+?)\s+"
+    r"(?:do|have|make|take|go\s+on|get|attend|go\s+for)\b(?P<rest>[^?]*)\??\s*$", re.I)
+
+
+def _singular(noun: str) -> str:
+    n = noun.lower()
+    if n.endswith("ies") and len(n) > 4:
+        return n[:-3] + "y"
+    if re.search(r"(?:ss|x|ch|sh)es$", n):
+        return n[:-2]
+    return n[:-1] if n.endswith("s") and not n.endswith("ss") else n
+
+
+def count_event(content: str) -> str | None:
+    """The thing a "how many <nouns> did <someone> <light verb>" question counts, as a query:
+    ``"How many runs did Tom do"`` -> ``"a run"``; ``"how many calls did you make to the bank"``
+    -> ``"a call to the bank"``. With a light verb (do, have, make, take, go on, go for, get,
+    attend) the noun names the event, and the question's other words only dilute its vector
+    (the person stays a filter: the question's entities). ``None`` for other questions ("how many
+    boxes did we unload": the verb is the event)."""
+    m = _LIGHT_COUNT.match(content)
+    if not m:
+        return None
+    rest = " ".join(m.group("rest").split())
+    return f"a {_singular(m.group('noun'))}" + (f" {rest}" if rest else "")

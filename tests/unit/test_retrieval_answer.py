@@ -225,3 +225,17 @@ def test_which_count_questions_ask_for_days(text, days):
     assert bool(_HOW_MANY_DAYS.search(text)) is days
     if days:
         assert not _COUNT_PREFIX.sub("", text).lower().startswith(("on how", "how"))
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("How many swims did Lena do", "a swim"),
+    ("how many calls did you make to the bank", "a call to the bank"),
+    ("How many classes did the kids attend", "a class"),
+    ("How many parties did we go to", None),  # "go to" is no light verb: the full question is the query
+    ("How many boxes did we unload", None),  # the verb is the event
+    ("How many times did I swim", None),
+])
+def test_a_count_with_a_light_verb_counts_the_noun(text, expected):
+    from memory_core.retrieval.stateforms import count_event
+
+    assert count_event(text) == expected

@@ -56,6 +56,8 @@ EPISODES = [
     Ep("water-thu", THU + timedelta(hours=19), [(2, "Tom", "I watered the plants again."), (3, "Tom", "Still watering the plants, they drink a lot.")]),
     Ep("code-2", THU + timedelta(hours=8), [(1, "Priya", "Heads up, the door code has changed to 2550.")]),
     Ep("bike-back", FRI + timedelta(hours=8), [(4, "Tom", "The bike is in the garage again.")]),
+    Ep("run-tue", TUE + timedelta(hours=7), [(1, "Tom", "Went for a run before work, about six kilometres.")]),
+    Ep("run-fri", FRI + timedelta(hours=7), [(2, "Tom", "Another run by the canal, shorter this time.")]),
 ]
 CLIPS = 6
 VOICES = {name: entity_id(bs.TENANT, bs.SOURCE, EntityKind.VOICE.value, name) for name in ("Tom", "Priya")}
@@ -298,3 +300,10 @@ def test_who_was_doing_something_ongoing_at_a_past_time(text, ongoing):
     from memory_core.retrieval.stateforms import ongoing_who as _ongoing_who
 
     assert _ongoing_who(parse_question(text, NOW), NOW) is ongoing
+
+
+def test_how_many_runs_counts_occurrences_not_a_number_in_them(week):
+    key, ask = week
+    a = ask("How many runs did Tom do this week?")  # "a run": Tuesday and Friday ("six kilometres" is no answer)
+    assert a.sufficient and a.answer.startswith("2 times")
+    assert {e.node_id for e in a.evidence} == {key["run-tue"].id, key["run-fri"].id}
