@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from api_schemas import Kind, Level
+from memory_core.building.facts import STATES
+from memory_core.building.plans import is_time_expression
 from memory_core.retrieval.context import Query, SearchContext
 from memory_core.retrieval.lexical import STOPWORDS, stem, tokenize
 from memory_core.retrieval.occurrences import sentence_units
@@ -29,8 +31,9 @@ from memory_core.retrieval.occurrences import sentence_units
 __all__ = ["StillQuestion", "fact_says_there", "latest_side", "parse_still", "side_of"]
 
 _STILL = re.compile(
-    r"^\s*(?:and\s+|so\s+)?(?:is|are|was|were)\s+(?P<subj>.+?)\s+(?:still\s+)?(?P<prep>in|at|inside|on|with|staying\s+(?:in|at|with))"
+    r"^\s*(?:and\s+|so\s+)?(?:is|are|was|were)\s+(?P<subj>.+?)\s+(?:still\s+)?(?P<prep>in|at|inside|with|staying\s+(?:in|at|with))"
     r"\s+(?P<place>[^?.!,]+?)\s*(?:now|right\s+now|at\s+the\s+moment|today|currently)?\s*[?.!]*\s*$", re.I)
+_STATE_WORDS = frozenset(w for st in STATES for w in st.split()[-1:])
 _SOURCE = {"from"}
 _GOAL = {"in", "at", "to", "into", "inside", "on", "for", "onto", "towards", "toward", "near"}
 _LEAVE = {"left", "leave", "leaves", "leaving", "exited", "quit"}
@@ -48,12 +51,16 @@ class StillQuestion:
 
 
 def parse_still(text: str) -> StillQuestion | None:
-    """The subject and place of "Is/Are X (still) in/at/on/with Y (now)?"; ``None`` for other questions
-    or when the place has no content word ("is it still in there?")."""
+    """The subject and place of "Is/Are X (still) in/at/with Y (now)?"; ``None`` for other questions,
+    when the place has no content word ("is it still in there?") or is a time ("is the call at
+    3pm?"). "on" is left out: "are the lights on in the kitchen" asks about a switch."""
     m = _STILL.match(text)
-    if not m:
-        return None
-    words = tuple(w for w in tokenize(m.group("place")) if w not in STOPWORDS)
+    if not m or re.match(r"\s*\d", m.group("place")) or is_time_expression(m.group("place")):
+        return None  # "is the meeting at 3pm / on Friday": a time, not a place
+    subject_words = tokenize(m.group("subj"))
+    if subject_words and subject_words[-1] in _STATE_WORDS:
+        return None  # "are the lights on in the kitchen": a state in a place, not whether they are there
+    words = tuple(w for w in tokenize(m.group("place")) if w not in STOPWORDS and not w.isdigit())
     if not words or not tokenize(m.group("subj")):
         return None
     return StillQuestion(m.group("subj").strip(), m.group("place").strip(), words)
