@@ -6,10 +6,17 @@ Recognised forms (case-insensitive), each with a time expression ``T`` (below):
 - "<X> (is|was|has been|got) moved/postponed/rescheduled/pushed (back)/brought forward/put off/
   delayed/changed/shifted to|until T" and "<someone> moved/postponed/... the <X> to T";
 - "<X> is/was scheduled/planned/booked/arranged/set/due/fixed for|on|at T";
-- "<X> is/'s/will be on|at T"; "<X> will be/happen/take place/start/begin (on|at) T".
+- "<X> is/'s/will be on|at T"; "<X> will be/happen/take place/start/begin (on|at) T"; "<X> will be
+  <one word> (on|at|by|until) T" ("the bike will be ready on Friday");
+- "<X> moved/postponed/... from <old time> to T" (the old time is skipped);
+- a present-tense schedule or travel verb, or its progressive, with ``T`` later in the clause
+  (at most 6 words between, no conjunction): "<X> arrives/leaves/starts/opens/returns/comes back/
+  visits ... T", "<X> is coming/arriving/leaving/flying/returning ... T" ("Gran is coming to stay
+  with us next weekend", "the shop opens at 9am"). Past tenses ("walked to the station on
+  Thursday") are events, not plans.
 
 ``T`` is a day (weekday with an optional next/this/coming, tomorrow, today, tonight, the day after
-tomorrow, next week, "19 November", "Nov 19th", ISO ``2026-11-19``) with an optional clock time
+tomorrow, next week, (next/this/the) weekend, "19 November", "Nov 19th", ISO ``2026-11-19``) with an optional clock time
 ("at 3pm", "15:30", noon, midnight), or a clock time with an optional day. Bare hours ("at 3")
 are not times (too ambiguous in speech).
 
@@ -18,7 +25,8 @@ built without the user's time zone): a weekday is the first such day *after* the
 ("next Thursday" likewise; "this Thursday" is the one of that ISO week when not past); a date
 without a year is the next such date on or after that day; a clock time without a day is its next
 occurrence after ``at``. The planned window is that day (00:00 to 24:00), "tonight" 18:00-24:00,
-"next week" the next ISO week, and one hour from a clock time.
+"next week" the next ISO week, a weekend the first Saturday after the day it was said (a
+Saturday's "this weekend" is that day) to Monday 00:00, and one hour from a clock time.
 """
 
 from __future__ import annotations
@@ -38,17 +46,27 @@ _WD = "|".join(_WEEKDAYS)
 _MON = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _ORD = r"(?:st|nd|rd|th)?"
 _DAY = (rf"(?:(?:next|this|coming)\s+)?(?:{_WD})|(?:the\s+)?day\s+after\s+tomorrow|tomorrow|today|tonight|next\s+week"
+        rf"|(?:(?:next|this|the|coming)\s+)+weekend"
         rf"|\d{{4}}-\d{{2}}-\d{{2}}|(?:the\s+)?\d{{1,2}}{_ORD}\s+(?:of\s+)?(?:{_MON})\b|(?:{_MON})\.?\s+\d{{1,2}}{_ORD}\b")
 _CLOCK = r"(?:\d{1,2}(?::\d{2})?\s*(?:a\.?m\.?|p\.?m\.?)|\d{1,2}:\d{2}|noon|midnight)"
 _TIME = (rf"(?:(?:on\s+)?(?P<day>{_DAY})(?:\s*,?\s+(?:at\s+|from\s+)?(?P<clock>{_CLOCK}))?"
          rf"|(?P<clock2>{_CLOCK})(?:\s*,?\s+(?:on\s+)?(?P<day2>{_DAY}))?)(?![\w:])")
 _BE = r"(?:is|are|was|were|has\s+been|have\s+been|got|will\s+be|'s)"
 _MOVE = r"(?:moved|postponed|rescheduled|pushed\s+back|pushed|brought\s+forward|put\s+off|delayed|changed|shifted)"
+_FROM = r"(?:from\s+(?:[\w']+\s+){1,4}?)?"  # "moved from Tuesday to Thursday": the old time is skipped
+# present-tense schedule and travel verbs, and their progressive, with a time later in the clause
+# ("Rose arrives next Saturday", "the train leaves at 8:15", "Gran is coming to stay with us next weekend")
+_SCHEDULE_VERB = (r"(?:arrives?|leaves?|departs?|starts?|begins?|opens?|closes?|ends?|finishes|returns?|comes?\s+back|"
+                  r"gets?\s+back|comes?|fly|flies|lands?|visits?)")
+_PROGRESSIVE = r"(?:(?:is|are|'s|'re)\s+(?:coming|arriving|leaving|departing|starting|returning|flying|visiting|getting\s+back|coming\s+back))"
+_GAP = r"(?:\s+(?!(?:and|but|then|because|so|while|when|after|before)\b)[\w']+){0,6}?"
 _PASSIVE = [
-    re.compile(rf"(?i)\s+(?:{_BE}\s+)?(?:now\s+)?{_MOVE}\s+(?:back\s+)?(?:to|until|till)\s+{_TIME}"),
+    re.compile(rf"(?i)\s+(?:(?:{_BE}|has|have|had)\s+)?(?:now\s+)?{_MOVE}\s+(?:back\s+)?{_FROM}(?:to|until|till)\s+{_TIME}"),
     re.compile(rf"(?i)\s+{_BE}\s+(?:now\s+)?(?:scheduled|planned|booked|arranged|set|due|fixed)\s+(?:for|on|at)\s+{_TIME}"),
     re.compile(rf"(?i)\s+(?:is|are|'s|will\s+be)\s+(?:now\s+)?(?:on|at)\s+{_TIME}"),
-    re.compile(rf"(?i)\s+will\s+(?:be|happen|take\s+place|start|begin)\s+(?:on\s+|at\s+)?{_TIME}"),
+    re.compile(rf"(?i)(?:\s+will|'ll)\s+(?:be(?:\s+(?!(?:on|at|by|until|till)\b|(?:{_DAY}|{_CLOCK})(?![\w:]))[a-z]+)?|happen|take\s+place|start|begin)"
+               rf"\s+(?:on\s+|at\s+|by\s+|until\s+|till\s+)?{_TIME}"),
+    re.compile(rf"(?i)\s+(?:(?:will\s+)?{_SCHEDULE_VERB}|{_PROGRESSIVE}){_GAP}\s+(?:on\s+|at\s+)?{_TIME}"),
 ]
 _ACTIVE = re.compile(
     rf"(?i)\b(?:moved|postponed|rescheduled|pushed|put\s+off|changed|shifted|booked|scheduled|planned)\s+"
@@ -94,6 +112,11 @@ def _day(text: str, said: date) -> tuple[date, int, time | None] | None:
         return said + timedelta(days=2), 1, None
     if t == "next week":
         return said - timedelta(days=said.weekday()) + timedelta(days=7), 7, None
+    if t.endswith("weekend"):  # like a weekday: the first Saturday after the day said (Sat + Sun)
+        ahead = (5 - said.weekday()) % 7 or 7
+        if t in ("weekend", "this weekend") and said.weekday() == 5:
+            ahead = 0
+        return said + timedelta(days=ahead), 2, None
     m = re.fullmatch(rf"(?:(next|this|coming)\s+)?({_WD})", t)
     if m:
         wd = _WEEKDAYS.index(m.group(2))

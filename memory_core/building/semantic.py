@@ -36,7 +36,7 @@ import numpy as np
 from api_schemas import Kind, Level
 from memory_core import ids
 from memory_core.building.context import BuildContext
-from memory_core.building.facts import Observation, find_ocr_state, find_states
+from memory_core.building.facts import Observation, find_ocr_state, find_states, last_person_name, resolve_pronoun, speaker_says_i
 from memory_core.building.plans import PREDICATE as PLAN, find_plans
 from memory_core.building.summarise import split_sentences
 from memory_core.domain import MemoryNode
@@ -129,9 +129,14 @@ class SemanticBuilder:
         out: list[Observation] = []
         for rec in n.attributes.get("speakers", []):
             at = n.start if n.media_start_s is None else add_seconds(n.start, float(rec.get("start_s", 0.0)) - n.media_start_s)
+            name = None  # "Daniel flies today. He'll be away until Thursday.": "he" is Daniel
             for sentence in split_sentences(rec.get("text", "")):
-                out.extend(find_states(sentence, at, n.id))
-                out.extend(find_plans(sentence, at, n.id))
+                resolved = speaker_says_i(resolve_pronoun(sentence, name), rec.get("label"))
+                found = [*find_states(resolved, at, n.id), *find_plans(resolved, at, n.id)]
+                for o in found:
+                    o.quote = sentence.strip()[:200]  # quote what was said, not the resolved text
+                out.extend(found)
+                name = last_person_name(sentence) or (name if resolved != sentence else None)
         for line in n.attributes.get("ocr", []):
             o = find_ocr_state(line, n.start, n.id)
             if o is not None:

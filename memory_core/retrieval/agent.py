@@ -48,7 +48,16 @@ from memory_core.retrieval.beam import FINE_LEVELS, entity_windows, locate
 from memory_core.retrieval.context import TEXT_ENTITY_PREFIX, Query, Scored, SearchContext
 from memory_core.retrieval.facts import current_state, describe_plan, find_plan
 from memory_core.retrieval.lexical import LexicalScorer
-from memory_core.retrieval.occurrences import Occurrence, find_occurrences
+from memory_core.retrieval.occurrences import Occurrence, find_occurrences, sentence_moment
+from memory_core.retrieval.presence import StillQuestion, fact_says_there, latest_side, parse_still
+from memory_core.retrieval.stateforms import BEFORE_OR_AFTER as _BEFORE_OR_AFTER
+from memory_core.retrieval.stateforms import COUNT_PREFIX as _COUNT_PREFIX
+from memory_core.retrieval.stateforms import HOW_MANY_DAYS as _HOW_MANY_DAYS
+from memory_core.retrieval.stateforms import asks_plan as _asks_plan
+from memory_core.retrieval.stateforms import count_event
+from memory_core.retrieval.stateforms import event_anchor as _event_anchor
+from memory_core.retrieval.stateforms import ongoing_who as _ongoing_who
+from memory_core.retrieval.stateforms import state_as_of as _state_as_of
 from memory_core.retrieval.speakers import current_labels
 from memory_core.retrieval.sufficiency import typed_sufficiency
 from memory_core.retrieval.units import strip_label
@@ -64,20 +73,16 @@ NEIGHBOUR_S = 60.0  # evidence within this many seconds of the primary (same sou
 NEIGHBOUR_WEIGHT, ADJACENT_WEIGHT = 0.9, 0.85  # weights of neighbouring evidence and of the adjacent clips' text
 MAX_AROUND = 16  # clips read around the primary: a scene (<= 120 s) of 10 s clips plus one each side
 _NOT_EXTRACTED = (AnswerType.COUNT, AnswerType.BEFORE_AFTER)
-_COUNT_PREFIX = re.compile(r"^\s*how\s+(?:many\s+times|often|frequently)\s+(?:did|does|do|was|were|has|have|is|are|had)?\s*", re.I)
-# a state asked about a past time: "where was the bike ...", "what was the door code ...", "was the gate open ..."
-_PAST_STATE = re.compile(
-    r"^\s*(?:(?:where|what|which|how)\b[^?]*?\b(?:was|were)\s+(?:the|my|our|your|his|her|their|a|an)\b"
-    r"|(?:was|were)\s+(?:the|my|our|your|his|her|their)\b)", re.I)
-_PLAN_QUESTION = re.compile(r"^\s*(?:and\s+|so\s+)?(?:when|what\s+(?:time|day|date))\s+(?:is|are|was|were|will|'s)\b|^\s*when's\b", re.I)
-
-
 @dataclass(slots=True)
 class _Outcome:
+    """What a dispatch branch found: evidence ``items`` (primary first), whether they suffice, the
+    deterministic answer, and ``extract``: whether a typed span may replace that answer (False when
+    the answer already leads with the typed value, e.g. a plan's planned day)."""
+
     items: list[Scored]
     sufficient: bool
     compose: Callable[[dict], str] | None = None
-    typed: bool = True  # False: the composed answer is already in its short form (a plan and its date)
+    extract: bool = True  # False: the composed answer is already in its short form (plan, count, order)
     typed_check: bool = False  # located evidence: sufficiency also checks for a typed span (retrieval/sufficiency.py)
 
 
@@ -145,8 +150,12 @@ class RetrievalAgent:
 
     # ------------------------------------------------------------------ per question type
     def _dispatch(self, ctx: SearchContext, plan: QuestionPlan, question: Question, now: datetime, tz: tzinfo, entities: list):
-        content = _COUNT_PREFIX.sub("", plan.content) if plan.qtype is QuestionType.HOW_MANY else plan.content
-        query = self._query(content or plan.text, plan.keywords, plan.phrases, plan.entity_ids)
+        event = count_event(plan.content) if plan.qtype is QuestionType.HOW_MANY else None
+        content = event or (_COUNT_PREFIX.sub("", plan.content) if plan.qtype is QuestionType.HOW_MANY else plan.content)
+        if event:  # "how many runs did Tom do": the words of "a run"; Tom stays a filter (entity_ids)
+            query = self._query(event, extract_keywords(event), extract_phrases(event), plan.entity_ids)
+        else:
+            query = self._query(content or plan.text, plan.keywords, plan.phrases, plan.entity_ids)
 
         def windows():
             if not plan.entity_ids:
@@ -156,17 +165,37 @@ class RetrievalAgent:
         if plan.qtype is QuestionType.HOW_MANY:
             occ, saturated = yield from find_occurrences(ctx, query, self.repo, self.embedder)
             often = bool(re.search(r"\bhow\s+(often|frequently)\b", plan.text, re.I))
+            days = bool(_HOW_MANY_DAYS.search(plan.text))  # "on how many days ...": distinct days lead
             starts = [o.start for o in occ]
             return _Outcome([o.best for o in occ][:MAX_EVIDENCE], bool(occ),
-                            lambda nodes: compose.compose_count(starts, tz, often, at_least=saturated))
+                            lambda nodes: compose.compose_count(starts, tz, often, at_least=saturated, days=days),
+                            extract=event is None)  # "how many runs did Tom do": occurrences, not a stated number
         as_of = _state_as_of(plan, ctx, now)
+        ongoing = as_of is None and _ongoing_who(plan, now)
+        if ongoing:  # "who was looking after the cat on Tuesday": a duty that may have begun before Tuesday
+            as_of = min(plan.scope.end, now)
+        anchor = _event_anchor(plan) if as_of is None else None
+        if anchor is not None:  # "what was the code before it was changed": the state just before that event
+            main, event = anchor
+            eq = self._query(event, extract_keywords(event), extract_phrases(event), plan.entity_ids, "event: ")
+            occ, _ = yield from find_occurrences(ctx, eq, self.repo, self.embedder, via="anchor")
+            if occ:
+                as_of = occ[0].start - timedelta(milliseconds=1)  # the clip that states the change, and facts from it, are after
+                ctx.end = as_of  # nothing from the event on is evidence (nor read around the answer)
+                query = self._query(main, extract_keywords(main), extract_phrases(main), plan.entity_ids)
+                yield ctx.step("anchor", candidates=len(occ), detail=f"state before {event!r}: first at {as_of.isoformat()}")
+                outcome = yield from self._state(ctx, query, tz, as_of, windows, question.top_k, episodic=True, past=True)
+                if outcome is not None:
+                    return outcome
         if as_of is not None:
             # a past state the parser marked (plan.as_of) may have begun before the scope: (open, as_of)
-            past = getattr(plan, "as_of", None) is not None
+            past = getattr(plan, "as_of", None) is not None or ongoing
             if past:
                 ctx.start = None
             outcome = yield from self._state(ctx, query, tz, as_of, windows, question.top_k,
-                                             episodic=past or plan.qtype is QuestionType.CURRENT_STATE)
+                                             episodic=past or plan.qtype is QuestionType.CURRENT_STATE,
+                                             past=past or as_of < now, still=parse_still(plan.text) if plan.yes_no else None,
+                                             who=entities if plan.qtype is QuestionType.WHO else None)
             if outcome is not None:
                 return outcome
         if _asks_plan(plan):
@@ -174,21 +203,32 @@ class RetrievalAgent:
             pl = yield from find_plan(ctx, query, self.repo, min(now, ctx.end) if ctx.end else now, target)
             if pl is not None:
                 lead = "when" if plan.qtype is QuestionType.WHEN else "what"
-                return _Outcome([*pl.evidence, pl.fact, *pl.others], True, lambda nodes: describe_plan(pl, tz, lead), typed=False)
+                return _Outcome([*pl.evidence, pl.fact, *pl.others], True, lambda nodes: describe_plan(pl, tz, lead),
+                                extract=False)  # the planned day leads already; a span would be when it was said
         if plan.qtype is QuestionType.ORDER:
             found: list[Scored | None] = []
+            moments: list[datetime | None] = []  # when each event was said within its clip
+            known = _entity_names(entities)
             for label, sub in zip("AB", plan.sub_queries):
-                q = self._query(sub, extract_keywords(sub), extract_phrases(sub), plan.entity_ids, f"{label}: ")
+                # the people each event names ("Priya's visit" or "the code change": only the first names Priya)
+                q = self._query(sub, extract_keywords(sub), extract_phrases(sub), match_entities(sub, known)[0], f"{label}: ")
                 occ, _ = yield from find_occurrences(ctx, q, self.repo, self.embedder, via="order")
                 if occ:
-                    found.append(_pick({}, "first", _judge(ctx, q), occ))
+                    pick = _pick({}, "first", _judge(ctx, q), occ)
+                    found.append(pick)
+                    moments.append(next((o.said_at for o in occ if o.best is pick), None))
                     continue
                 pool = yield from locate(ctx, q, self.repo, semantic=False)
-                found.append(_pick(pool, None, _judge(ctx, q)))
+                pick = _pick(pool, None, _judge(ctx, q))
+                found.append(pick)
+                moments.append(None if pick is None else sentence_moment(
+                    pick, compose.best_sentence(pick.text, q, self.embedder, self.settings.lexical_weight)))
             a, b = found
             items = [x for x in found if x is not None]
+            side = plan.relation is None and bool(_BEFORE_OR_AFTER.search(plan.text))
             return _Outcome(items, a is not None and b is not None, lambda nodes: compose.compose_order(
-                plan.sub_queries[0], a, plan.sub_queries[1], b, tz, plan.relation))
+                plan.sub_queries[0], a, plan.sub_queries[1], b, tz, plan.relation, *moments, ask_side=side),
+                extract=False)
         if plan.generic:
             items = yield from self._summary(ctx, query, question.top_k)
             label = plan.scope.matched if plan.scope else None
@@ -218,22 +258,47 @@ class RetrievalAgent:
 
         return _Outcome(items, primary is not None, deterministic, typed_check=True)
 
-    def _state(self, ctx: SearchContext, query: Query, tz: tzinfo, as_of: datetime, windows, top_k: int, episodic: bool):
+    def _state(self, ctx: SearchContext, query: Query, tz: tzinfo, as_of: datetime, windows, top_k: int, episodic: bool,
+               past: bool = False, still: StillQuestion | None = None, who: list | None = None):
         """The state valid at ``as_of`` from semantic memory; else, when ``episodic``, the latest
-        strong episodic evidence in the scope (``None`` when neither)."""
+        strong episodic evidence in the scope (``None`` when neither). ``past``: ``as_of`` is a
+        past moment the question names, so the answer says "as of" that moment, not "latest".
+        ``still``: a yes/no question "is X (still) at Y" (:mod:`presence`): a location fact, or
+        else the latest record that says X left or is at Y, leads the answer with Yes or No.
+        ``who``: the source's entities for a who-question (the episodic answer then leads with the
+        people of the record, as :meth:`_names` finds them)."""
+        shown_as_of = as_of if past else None
         st = yield from current_state(ctx, query, self.repo, as_of)
         if st is not None:
             items = [*st.evidence, st.fact, *st.others]
-            return _Outcome(items, True, lambda nodes: compose.compose_state(
-                self._sentence(nodes, st.fact, query), st.since, tz))
+            lead = ""
+            if still is not None and st.node.attributes.get("predicate") == "location":
+                lead = "Yes. " if fact_says_there(str(st.node.attributes.get("value") or ""), still.place_words) else "No. "
+            return _Outcome(items, True, lambda nodes: lead + compose.compose_state(
+                self._sentence(nodes, st.fact, query), st.since, tz, as_of=shown_as_of), extract=not lead)
         if not episodic:
             return None
+        if still is not None:
+            found = yield from latest_side(ctx, query, as_of, still)
+            if found is not None:
+                clip, sentence, side = found
+                lead = "No. " if side == "left" else "Yes. "
+                return _Outcome([clip], True, lambda nodes: lead + compose.compose_state(
+                    sentence, clip.start, tz, episodic=True, as_of=shown_as_of), extract=False)
         pool = yield from locate(ctx, query, self.repo, windows(), semantic=False)
         pool = {k: v for k, v in pool.items() if v.start < as_of}
         ok = _judge(ctx, query)
         primary = _pick(pool, "last", ok)
-        return _Outcome(_ordered(pool, primary, top_k, ok), primary is not None,
-                        lambda nodes: compose.compose_state(self._sentence(nodes, primary, query), primary.start, tz, episodic=True))
+
+        def answer(nodes: dict) -> str:
+            sentence = self._sentence(nodes, primary, query)
+            text = compose.compose_state(sentence, primary.start, tz, episodic=True, as_of=shown_as_of)
+            if who is None:
+                return text
+            names = self._names(ctx.tenant, sentence, nodes.get(primary.id), primary, _entity_names(who))
+            return f"{', '.join(names) or 'No identified person'}: {text}"
+
+        return _Outcome(_ordered(pool, primary, top_k, ok), primary is not None, answer, extract=who is None)
 
     def _summary(self, ctx: SearchContext, query: Query, top_k: int):
         """A question without content: the summaries in the scope, in time order."""
@@ -259,7 +324,7 @@ class RetrievalAgent:
         atype = answer_type(plan)
         # weak hits are read too for located evidence: a typed span there may still answer (rescue)
         found = (self._extract(ctx, plan, atype, items, nodes)
-                 if items and outcome.compose and outcome.typed and (sufficient or outcome.typed_check) else None)
+                 if items and outcome.compose and outcome.extract and (sufficient or outcome.typed_check) else None)
         rule = ""
         if outcome.typed_check:
             sufficient, rule = typed_sufficiency(sufficient, atype, found, plan.keywords, items[0].score if items else None,
@@ -440,36 +505,6 @@ def _entity_names(entities: list) -> dict[str, list[str]]:
 
 def _judge(ctx: SearchContext, query: Query) -> Callable[[Scored], bool]:
     return lambda item: ctx.is_evidence(item, query)
-
-
-def _asks_plan(plan: QuestionPlan) -> bool:
-    """Whether the question asks about a plan: the parser's ``plan.asks_plan`` where the parser
-    has that field; else a present/future "when is ..." question (:data:`_PLAN_QUESTION`)."""
-    if hasattr(plan, "asks_plan"):
-        return bool(plan.asks_plan)
-    return plan.qtype is QuestionType.WHEN and not plan.ordinal and bool(_PLAN_QUESTION.search(plan.text))
-
-
-def _state_as_of(plan: QuestionPlan, ctx: SearchContext, now: datetime) -> datetime | None:
-    """The moment a state question is about, or ``None`` when the question is not about a state.
-
-    ``plan.as_of`` when the parser sets it (where the parser has that field, it alone decides which
-    past questions are states); for ``current_state`` now (or the end of the scope when that is
-    earlier); without the parser's field, for a where/what question in the past tense about a thing
-    ("where was the bike on Thursday?", "what was the door code before Friday?", see
-    :data:`_PAST_STATE`) with a time scope that ends, the end of that scope (the latest state
-    before it holds)."""
-    explicit = getattr(plan, "as_of", None)
-    if explicit is not None:
-        return min(ensure_aware(explicit), now)
-    if plan.qtype is QuestionType.CURRENT_STATE:
-        return min(now, ctx.end) if ctx.end else now
-    if hasattr(plan, "as_of"):
-        return None
-    if (plan.qtype in (QuestionType.WHERE, QuestionType.WHAT) and not plan.ordinal and ctx.end is not None
-            and plan.scope is not None and plan.scope.end is not None and _PAST_STATE.search(plan.text)):
-        return min(ctx.end, now)
-    return None
 
 
 def _pick(pool: dict[str, Scored], ordinal: str | None, ok: Callable[[Scored], bool],

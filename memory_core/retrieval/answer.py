@@ -133,23 +133,44 @@ def compose_who(names: Sequence[str], sentence: str, ev, tz: tzinfo) -> str:
     return f"{who} ({fmt_when(ev.start, tz)}): {sentence}"
 
 
-def compose_count(starts: Sequence[datetime], tz: tzinfo, often: bool = False, at_least: bool = False) -> str:
+def compose_count(starts: Sequence[datetime], tz: tzinfo, often: bool = False, at_least: bool = False,
+                  days: bool = False) -> str:
     """``2 times: Tue 17 Nov 2026 18:30; Wed 18 Nov 2026 18:35.`` (plus the days covered for "how
-    often"; "At least" when the search limit was reached; dates beyond :data:`MAX_DATES` summarised)."""
+    often"; "At least" when the search limit was reached; dates beyond :data:`MAX_DATES` summarised).
+    With ``days`` ("on how many days ..."), the number of distinct calendar days (in ``tz``) leads:
+    ``2 days: Tue 17 Nov 2026; Wed 18 Nov 2026 (3 times).``"""
     n = len(starts)
+    if days:
+        seen = list(dict.fromkeys(t.astimezone(tz).date() for t in sorted(starts)))
+        listed = "; ".join(f"{d:%a} {d.day} {d:%b %Y}" for d in seen[:MAX_DATES])
+        if len(seen) > MAX_DATES:
+            listed += f"; and {len(seen) - MAX_DATES} more"
+        return (f"{'At least ' if at_least else ''}{len(seen)} day{'s' if len(seen) != 1 else ''}: {listed}"
+                f" ({n} time{'s' if n != 1 else ''}).")
     dates = "; ".join(fmt_short(t, tz) for t in starts[:MAX_DATES])
     if n > MAX_DATES:
         dates += f"; and {n - MAX_DATES} more"
     text = f"{'At least ' if at_least else ''}{n} time{'s' if n != 1 else ''}: {dates}."
     if often and n:
-        days = len({t.astimezone(tz).date() for t in starts})
-        text += f" On {days} distinct day{'s' if days != 1 else ''}."
+        d = len({t.astimezone(tz).date() for t in starts})
+        text += f" On {d} distinct day{'s' if d != 1 else ''}."
     return text
 
 
-def compose_state(sentence: str, since: datetime, tz: tzinfo, episodic: bool = False) -> str:
-    """The latest state first, then since when (or, from episodic memory, when it was last recorded):
-    ``I opened the back door. (latest state, recorded since ...)`` / ``(last recorded ...)``."""
+def compose_state(sentence: str, since: datetime, tz: tzinfo, episodic: bool = False,
+                  as_of: datetime | None = None) -> str:
+    """The state first, then since when (or, from episodic memory, when it was last recorded).
+
+    ``as_of`` (aware) is the past moment a state question asks about ("where was the key on
+    Tuesday": the end of Tuesday); ``None`` for a state asked as of now. Forms:
+    ``I opened the back door. (latest state, recorded since Mon ...)`` (now, semantic),
+    ``(last recorded Mon ...)`` (now, episodic), ``(state as of Wednesday 25 November 2026 at
+    00:00:00 UTC, recorded since Mon ...)`` / ``(last recorded before Wednesday ... : Mon ...)``
+    (past). "Latest" would be wrong for a past time: a later state may have replaced it since."""
+    if as_of is not None:
+        if episodic:
+            return f"{sentence} (last recorded before {fmt_when(as_of, tz)}: {fmt_when(since, tz)})"
+        return f"{sentence} (state as of {fmt_when(as_of, tz)}, recorded since {fmt_when(since, tz)})"
     if episodic:
         return f"{sentence} (last recorded {fmt_when(since, tz)})"
     return f"{sentence} (latest state, recorded since {fmt_when(since, tz)})"
@@ -197,15 +218,23 @@ def compose_typed(ex, ev, tz: tzinfo) -> str:
     return f"{ex.answer} \u2014 {support_line(ex, ev, tz)}"
 
 
-def compose_order(a: str, a_ev, b: str, b_ev, tz: tzinfo, relation: str | None) -> str:
-    """``"X" came first (time), then "Y" (time).`` prefixed by Yes/No when the question asserted a
-    relation ("did X happen before Y?")."""
-    first, first_ev, second, second_ev = (a, a_ev, b, b_ev) if a_ev.start <= b_ev.start else (b, b_ev, a, a_ev)
-    text = f"\u201c{first}\u201d came first ({fmt_when(first_ev.start, tz)}), then \u201c{second}\u201d ({fmt_when(second_ev.start, tz)})."
+def compose_order(a: str, a_ev, b: str, b_ev, tz: tzinfo, relation: str | None,
+                  a_at: datetime | None = None, b_at: datetime | None = None, ask_side: bool = False) -> str:
+    """``"X" came first (time), then "Y" (time).`` The events are compared at ``a_at``/``b_at``
+    (aware; default ``a_ev.start``/``b_ev.start``: the moment each event was said within its clip
+    when known, so two events of one clip keep their spoken order). Prefixed by ``Yes.``/``No.``
+    when the question asserted a relation ("did X happen before Y?"), or by ``Before.``/``After.``
+    (X relative to Y) when ``ask_side`` ("did X happen before or after Y?")."""
+    ta = a_at or a_ev.start
+    tb = b_at or b_ev.start
+    a_before = ta <= tb
+    first, first_t, second, second_t = (a, ta, b, tb) if a_before else (b, tb, a, ta)
+    text = f"\u201c{first}\u201d came first ({fmt_when(first_t, tz)}), then \u201c{second}\u201d ({fmt_when(second_t, tz)})."
     if relation:
-        a_before = a_ev.start <= b_ev.start
         claim = relation in ("before", "earlier than")
         text = ("Yes. " if claim == a_before else "No. ") + text
+    elif ask_side:
+        text = ("Before. " if a_before else "After. ") + text
     return text
 
 

@@ -36,12 +36,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import numpy as np
 
-from api_schemas import Level
+from api_schemas import EntityKind, Level
 from memory_core.building.summarise import split_sentences
 from memory_core.retrieval.beam import CLIP_KINDS, Steps
 from memory_core.retrieval.context import ENTITY_BONUS, Query, Scored, SearchContext
@@ -55,16 +55,20 @@ MAX_VERIFY = 200  # most candidate clips of one scan page verified sentence by s
 COARSE_EVENT_S = 3600.0  # events longer than this are too coarse to count by: use scenes
 GAP_S = 300.0  # occurrences of one source closer than this (seconds) are one episode
 
+# indefinite pronouns name no one in particular: "did someone change the code" counts any change
+INDEFINITE = frozenset("someone somebody anyone anybody everyone everybody something anything".split())
 _SPEECH = re.compile(r"(?:^|(?<=[\s.!?']))[^.!?:'\n]{1,80}? said: '")
 _BOILERPLATE = re.compile(r"^(?:no speech|no audio|people visible:|\w+ scene, mostly|\w+ lit scene)", re.I)
 
 
 @dataclass(slots=True)
 class Occurrence:
-    """One distinct occurrence: its grouping key and its verified clips (best first)."""
+    """One distinct occurrence: its grouping key, its verified clips (best first) and, per clip
+    id, the sentence that states it (``sentences``; empty when not known)."""
 
     key: str
     clips: list[Scored]
+    sentences: dict[str, str] = field(default_factory=dict)
 
     @property
     def best(self) -> Scored:
@@ -80,6 +84,25 @@ class Occurrence:
     def end(self) -> datetime:
         """End of the latest clip (aware UTC)."""
         return max(c.end for c in self.clips)
+
+    @property
+    def said_at(self) -> datetime:
+        """When the best clip's stating sentence was said (aware UTC): :func:`sentence_moment`."""
+        best = self.best
+        return sentence_moment(best, self.sentences.get(best.id, ""))
+
+
+def sentence_moment(clip: Scored, sentence: str) -> datetime:
+    """The moment ``sentence`` was said inside ``clip`` (aware UTC), estimated from where it sits
+    in the clip text: ``clip.start + (offset of the sentence / length of the text) * duration``
+    (speech fills a clip at a roughly even rate; 10 s clips keep the error to a few seconds).
+    ``clip.start`` when the sentence is empty or not in the text. Two events stated in one clip
+    thus keep their spoken order."""
+    text = clip.text or ""
+    i = text.find(sentence) if sentence else -1
+    if i < 0 or not text:
+        return clip.start
+    return clip.start + (clip.end - clip.start) * (i / len(text))
 
 
 def sentence_units(text: str) -> list[str]:
@@ -105,9 +128,10 @@ def _unit_rows(vecs: np.ndarray) -> np.ndarray:
 def gate_words(query: Query) -> list[str]:
     """The query's content words that a sentence must match (:func:`sentence_scores`): its
     keywords less capitalised words (names: the speaker or a person seen need not be named in the
-    sentence) and numbers."""
+    sentence), numbers and indefinite pronouns (:data:`INDEFINITE`: "did someone change the code")."""
     capital = {w.lower() for w in re.findall(r"\b[A-Z][\w'-]*", query.text)}
-    words = [w for w in dict.fromkeys(tokenize(query.text)) if w not in STOPWORDS and not w.isdigit()]
+    words = [w for w in dict.fromkeys(tokenize(query.text))
+             if w not in STOPWORDS and w not in INDEFINITE and not w.isdigit()]
     return [w for w in words if w not in capital and stem(w) in query.scorer.terms]
 
 
@@ -151,21 +175,47 @@ def sentence_scores(
     return scores, matched
 
 
-def _verify(ctx: SearchContext, query: Query, embedder, clips: list[Scored]) -> list[tuple[Scored, float, str]]:
-    """``(clip, best sentence score, best sentence)`` for the clips that are occurrences."""
+def unnamed_voice_clips(repo, tenant: str, clips: Sequence[Scored]) -> set[str]:
+    """Ids of the ``clips`` that carry a voice with no name: a voice entity (``EntityKind.VOICE``)
+    without ``name`` and linked to no entity that has one. Such a speaker may be the person a
+    question names ("did Priya go to the dentist": Priya's voice was never linked to her name), so
+    the person check of :func:`_verify` does not drop these clips. ``repo`` ``None``: empty set."""
+    if repo is None:
+        return set()
+    cache: dict[str, object] = {}
+
+    def entity(eid: str):
+        if eid not in cache:
+            cache[eid] = repo.get_entity(tenant, eid)
+        return cache[eid]
+
+    def unnamed_voice(eid: str) -> bool:
+        e = entity(eid)
+        if e is None or e.kind is not EntityKind.VOICE or e.name:
+            return False
+        return not any(getattr(entity(x), "name", None) for x in e.linked_ids[:10])
+
+    return {c.id for c in clips if any(unnamed_voice(eid) for eid in c.entity_ids[:12])}
+
+
+def _verify(ctx: SearchContext, query: Query, embedder, clips: list[Scored], repo=None) -> list[tuple[Scored, float, str]]:
+    """``(clip, best sentence score, best sentence)`` for the clips that are occurrences. When the
+    query names a known person, a clip must carry that entity, say the name, or carry a voice
+    with no name (:func:`unnamed_voice_clips`: it may be that person's)."""
     units = {c.id: sentence_units(c.text) for c in clips}
     texts = list(dict.fromkeys(u for us in units.values() for u in us))
     scores, matched = sentence_scores(query, texts, embedder, ctx.settings.lexical_weight,
                                       min_score=OCCURRENCE_SCORE - (ENTITY_BONUS if query.entity_ids else 0.0))
     score = {t: float(sc) if ok else -1.0 for t, sc, ok in zip(texts, scores, matched)}
     names = [w.lower() for w in re.findall(r"\b[A-Z][\w'-]{2,}", query.text) if w.lower() not in STOPWORDS]
+    maybe = unnamed_voice_clips(repo, ctx.tenant, clips) if query.entity_ids else set()
     out = []
     for c in clips:
         if not units[c.id]:
             continue
         if query.entity_ids and not query.entity_ids.intersection(c.entity_ids) and not any(
-                n in tokenize(c.text) for n in names):
-            continue  # "did Alice water the plants": Alice is neither seen, heard nor named there
+                n in tokenize(c.text) for n in names) and c.id not in maybe:
+            continue  # "did Alice water the plants": Alice is neither seen, heard, named there nor a voice without a name
         best = max(units[c.id], key=lambda u: score[u])
         bonus = ENTITY_BONUS if query.entity_ids and query.entity_ids.intersection(c.entity_ids) else 0.0
         if score[best] + bonus >= OCCURRENCE_SCORE:
@@ -173,7 +223,7 @@ def _verify(ctx: SearchContext, query: Query, embedder, clips: list[Scored]) -> 
     return out
 
 
-def _group(repo, tenant: str, clips: Sequence[Scored]) -> list[Occurrence]:
+def _group(repo, tenant: str, clips: Sequence[Scored], sentences: dict[str, str] | None = None) -> list[Occurrence]:
     missing = [c.id for c in clips if not c.parent_id]  # the payload may predate the parent link
     if missing:
         linked = {n.id: n.parent_id for n in repo.get_nodes(tenant, missing) if n.parent_id}
@@ -203,6 +253,7 @@ def _group(repo, tenant: str, clips: Sequence[Scored]) -> list[Occurrence]:
             merged.append(Occurrence(o.key, list(o.clips)))
     for o in merged:
         o.clips.sort(key=lambda c: -c.score)
+        o.sentences = {c.id: (sentences or {}).get(c.id, "") for c in o.clips}
     return sorted(merged, key=lambda o: o.start)
 
 
@@ -234,7 +285,7 @@ def find_occurrences(ctx: SearchContext, query: Query, repo, embedder, via: str 
                 page[key] = h
         seen.update((h.source, h.start, h.end) for h in hits)
         batch = sorted(page.values(), key=lambda c: -c.score)[:MAX_VERIFY]
-        found = _verify(ctx, query, embedder, batch)
+        found = _verify(ctx, query, embedder, batch, repo)
         verified += found
         candidates += len(batch)
         yield ctx.step("search", level=Level.CLIP, candidates=len(hits), best=hits[0].score if hits else None,
@@ -254,7 +305,7 @@ def find_occurrences(ctx: SearchContext, query: Query, repo, embedder, via: str 
                    detail=f"{query.label}{len(verified)} of {candidates} candidate clips state it"
                           + (f"; best: {top[2][:60]!r}" if top else "")
                           + (" - scan limit reached, the count may be a lower bound" if saturated else ""))
-    occ = _group(repo, ctx.tenant, [v[0] for v in verified])
+    occ = _group(repo, ctx.tenant, [v[0] for v in verified], {v[0].id: v[2] for v in verified})
     yield ctx.step("group", level=Level.EVENT, candidates=len(verified), best=best,
                    detail=f"{query.label}{len(verified)} clips -> {len(occ)} distinct occurrences "
                           f"(by event; scene or {GAP_S:.0f} s gap where none; one episode per source and gap)")

@@ -148,3 +148,13 @@ def test_plans_are_chained_by_when_they_were_said_and_kept_apart_from_states(sto
     assert friday.attributes["target_start"] == "2026-11-20T15:00:00+00:00" and friday.attributes["valid_to"] is None
     assert friday.text.startswith("Plan: the team meeting is planned for Friday 20 November 2026 at 15:00 UTC")
     assert [n.attributes["subject"] for n in facts(repo)] == ["front door"]  # the plan made no state or location
+
+
+def test_he_after_a_name_is_that_person_and_the_quote_stays_as_said(stores):
+    repo, _ = stores
+    ingest(stores, bs.T0, "mon", [(0.0, "Quick note, Amira flies to Oslo today. She'll be away until Friday.", [])])
+    plans = [n for n in repo.list_nodes(bs.TENANT, source=bs.SOURCE, kind=Kind.SEMANTIC, limit=100)
+             if n.attributes["fact_type"] == "plan" and n.attributes["subject"] == "amira"]
+    current = [n for n in plans if not n.attributes.get("superseded_by")]
+    assert [n.attributes["target_text"] for n in current] == ["Friday"]
+    assert current[0].attributes["quote"] == "She'll be away until Friday."

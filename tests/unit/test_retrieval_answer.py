@@ -163,6 +163,16 @@ def test_state_answers_have_no_label_before_the_fact():
     assert compose.compose_state("Door open.", T, UTC).startswith("Door open. (latest state")
 
 
+def test_past_state_says_as_of_that_time_not_latest():
+    later = T + timedelta(days=2)
+    text = compose.compose_state("The van was parked behind the depot.", T, UTC, as_of=later)
+    assert text.startswith("The van was parked behind the depot. (state as of Wednesday 18 November 2026 at 08:00:12 UTC")
+    assert "latest" not in text and "recorded since Monday 16 November 2026" in text
+    ep = compose.compose_state("The van was parked behind the depot.", T, UTC, episodic=True, as_of=later)
+    assert ep.startswith("The van was parked behind the depot. (last recorded before Wednesday 18 November 2026")
+    assert ep.endswith("Monday 16 November 2026 at 08:00:12 UTC)")
+
+
 def test_llm_gets_the_typed_extraction():
     from api_schemas import Evidence
 
@@ -197,3 +207,47 @@ def test_a_speaker_answer_is_not_named_twice():
     assert compose.compose_typed(said, ev, UTC) == "Mia Berg \u2014 Fri 6 Mar 2026 08:00 UTC: \u201cThe lift is broken.\u201d"
     about = _ex(atype=AnswerType.PERSON, answer="Oskar", span="Oskar", sentence="Oskar fixed the lift.", speaker="Mia Berg")
     assert compose.compose_typed(about, ev, UTC).startswith("Oskar \u2014 said by Mia Berg, Fri 6 Mar 2026 08:00 UTC")
+
+
+def test_order_before_or_after_leads_with_the_side_and_uses_the_moments():
+    a, b = _scored(0.8, 1.0), _scored(0.7, 1.0)  # one clip: both start at T
+    later = T + timedelta(seconds=6)
+    text = compose.compose_order("the kids left", a, "the rain started", b, UTC, None, later, T, ask_side=True)
+    assert text.startswith("After. \u201cthe rain started\u201d came first")
+    assert compose.compose_order("the kids left", a, "the rain started", b, UTC, None, T, later, ask_side=True).startswith("Before. ")
+    assert compose.compose_order("x", a, "y", b, UTC, "after", later, T).startswith("Yes. ")
+    assert compose.compose_order("x", a, "y", b, UTC, None, later, T).startswith("\u201cy\u201d came first")
+
+
+def test_count_of_days_leads_with_the_distinct_days():
+    starts = [T, T + timedelta(hours=3), T + timedelta(days=2)]
+    assert compose.compose_count(starts, UTC, days=True) == "2 days: Mon 16 Nov 2026; Wed 18 Nov 2026 (3 times)."
+    assert compose.compose_count(starts, UTC).startswith("3 times: ")
+
+
+@pytest.mark.parametrize(("text", "days"), [
+    ("On how many days did Omar cycle to work?", True),
+    ("How many different days did we eat out last month?", True),
+    ("How many days did the festival last?", False),  # a duration
+    ("How many times did Omar cycle to work?", False),
+])
+def test_which_count_questions_ask_for_days(text, days):
+    from memory_core.retrieval.stateforms import COUNT_PREFIX as _COUNT_PREFIX, HOW_MANY_DAYS as _HOW_MANY_DAYS
+
+    assert bool(_HOW_MANY_DAYS.search(text)) is days
+    if days:
+        assert not _COUNT_PREFIX.sub("", text).lower().startswith(("on how", "how"))
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("How many swims did Lena do", "a swim"),
+    ("how many calls did you make to the bank", "a call to the bank"),
+    ("How many classes did the kids attend", "a class"),
+    ("How many parties did we go to", None),  # "go to" is no light verb: the full question is the query
+    ("How many boxes did we unload", None),  # the verb is the event
+    ("How many times did I swim", None),
+])
+def test_a_count_with_a_light_verb_counts_the_noun(text, expected):
+    from memory_core.retrieval.stateforms import count_event
+
+    assert count_event(text) == expected

@@ -98,3 +98,56 @@ def test_the_word_gate_needs_the_action_not_only_the_object():
     assert matched.tolist() == [True, True, False, False]
     named = Query("did Priya fix the printer", query.vector, LexicalScorer(extract_keywords("did Priya fix the printer")))
     assert gate_words(named) == ["fix", "printer"]  # a name need not be said in the sentence
+
+
+# ---------------------------------------------------------------- people, indefinite pronouns, moments
+def _clip(cid: str, text: str, entity_ids=(), start_s: float = 0.0):
+    from datetime import UTC, datetime, timedelta
+
+    from api_schemas import Kind, Level
+    from memory_core.retrieval.context import Scored
+
+    t0 = datetime(2027, 3, 1, 9, 0, tzinfo=UTC) + timedelta(seconds=start_s)
+    return Scored(cid, Level.CLIP, Kind.EPISODIC, "cam", t0, t0 + timedelta(seconds=10), text, 0.5, 0.0, 0.5,
+                  entity_ids=list(entity_ids))
+
+
+def test_indefinite_pronouns_are_not_words_a_sentence_must_say():
+    emb = bs.embedder()
+    text = "did anybody feed the goats"
+    q = Query(text, np.asarray(emb.embed_query(text), dtype=np.float32), LexicalScorer(extract_keywords(text)))
+    assert gate_words(q) == ["feed", "goats"]
+
+
+def test_a_voice_without_a_name_may_be_the_person_asked_about():
+    from api_schemas import EntityKind
+    from memory_core.domain import Entity
+    from memory_core.retrieval.occurrences import unnamed_voice_clips
+
+    ents = {
+        "v-anon": Entity("v-anon", "t", "cam", EntityKind.VOICE, "voice 3"),
+        "v-named": Entity("v-named", "t", "cam", EntityKind.VOICE, "voice 1", name="Omar"),
+        "v-linked": Entity("v-linked", "t", "cam", EntityKind.VOICE, "voice 2", linked_ids=["n-lea"]),
+        "n-lea": Entity("n-lea", "t", "cam", EntityKind.NAME, "Lea", name="Lea"),
+        "f-anon": Entity("f-anon", "t", "cam", EntityKind.FACE, "person 4"),
+    }
+
+    class _Repo:
+        def get_entity(self, tenant, eid):
+            return ents.get(eid)
+
+    clips = [_clip("a", "x", ["v-anon"]), _clip("b", "x", ["v-named"]), _clip("c", "x", ["v-linked"]),
+             _clip("d", "x", ["f-anon"]), _clip("e", "x", ["v-named", "v-anon"]), _clip("f", "x", ["gone"])]
+    assert unnamed_voice_clips(_Repo(), "t", clips) == {"a", "e"}
+    assert unnamed_voice_clips(None, "t", clips) == set()
+
+
+def test_two_events_of_one_clip_keep_their_spoken_order():
+    from memory_core.retrieval.occurrences import Occurrence, sentence_moment
+
+    c = _clip("a", "Mia said: 'I locked the shed. Then I fed the hens and went inside.'")
+    shed, hens = sentence_moment(c, "I locked the shed."), sentence_moment(c, "Then I fed the hens and went inside.")
+    assert c.start < shed < hens < c.end
+    assert sentence_moment(c, "not in the clip") == c.start and sentence_moment(c, "") == c.start
+    occ = Occurrence("k", [c], {"a": "Then I fed the hens and went inside."})
+    assert occ.said_at == hens

@@ -11,7 +11,7 @@ meeting is moved to Thursday.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import dataclasses
@@ -26,7 +26,7 @@ from memory_core.ids import entity_id, node_id
 import memory_core.retrieval.agent as agent_module
 from memory_core.retrieval.agent import RetrievalAgent
 from memory_core.retrieval.answer import NOT_ENOUGH
-from memory_core.retrieval.question import QuestionPlan, parse_question
+from memory_core.retrieval.question import parse_question
 from memory_core.retrieval.timeparse import TimeScope
 from memory_core.settings import RetrievalSettings
 from memory_core.stores.relational import SqlRepository
@@ -38,7 +38,7 @@ NOW = FRI + timedelta(hours=20)
 FILLER = "No speech. Moderately lit scene, mostly grey."
 
 
-@dataclass
+@dataclasses.dataclass
 class Ep:
     name: str
     start: datetime
@@ -58,6 +58,8 @@ EPISODES = [
     Ep("water-thu", THU + timedelta(hours=19), [(2, "Tom", "I watered the plants again."), (3, "Tom", "Still watering the plants, they drink a lot.")]),
     Ep("code-2", THU + timedelta(hours=8), [(1, "Priya", "Heads up, the door code has changed to 2550.")]),
     Ep("bike-back", FRI + timedelta(hours=8), [(4, "Tom", "The bike is in the garage again.")]),
+    Ep("run-tue", TUE + timedelta(hours=7), [(1, "Tom", "Went for a run before work, about six kilometres.")]),
+    Ep("run-fri", FRI + timedelta(hours=7), [(2, "Tom", "Another run by the canal, shorter this time.")]),
 ]
 CLIPS = 6
 VOICES = {name: entity_id(bs.TENANT, bs.SOURCE, EntityKind.VOICE.value, name) for name in ("Tom", "Priya")}
@@ -258,3 +260,53 @@ def test_which_questions_ask_for_a_state_at_a_time(text, expected):
     ctx = SearchContext(None, RetrievalSettings(), bs.TENANT, None, plan.scope.start if plan.scope else None,
                         min(end, NOW) if end else NOW, 10, 10.0)
     assert _state_as_of(plan, ctx, NOW) == expected
+
+
+def test_is_it_still_there_leads_with_yes_or_no(week):
+    _, ask = week
+    moved = ask("Is the bike still at the station?")  # at the station on Wednesday, in the garage again on Friday
+    assert moved.sufficient and moved.answer.startswith("No. ") and "garage" in moved.answer
+    there = ask("Is the bike in the garage?")
+    assert there.sufficient and there.answer.startswith("Yes. ")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("What was the wifi password before it was reset?", ("What was the wifi password", "the wifi password reset")),
+    ("Where was the van parked before Anna moved it?", ("Where was the van parked", "Anna moved the van")),
+    ("Who was the coach before Lena took over?", ("Who was the coach", "Lena took over")),
+    ("What was the wifi password before Friday?", None),  # a time: the parser's scope
+    ("What did Tom say before he left?", None),  # an event question, not a state
+    ("What is the wifi password?", None),
+])
+def test_a_state_just_before_an_event(text, expected):
+    from memory_core.retrieval.stateforms import event_anchor as _event_anchor
+
+    assert _event_anchor(parse_question(text, NOW)) == expected
+
+
+def test_the_state_before_a_change_is_the_one_it_replaced(week):
+    _, ask = week
+    a = ask("What was the door code before it was changed?")  # 4719 on Monday, changed to 2550 on Thursday
+    assert a.sufficient and a.answer.startswith("4719")
+    assert any(s.action == "anchor" for s in a.trace)
+
+
+@pytest.mark.parametrize(("text", "ongoing"), [
+    ("Who was looking after the dog on Tuesday?", True),
+    ("Who was minding the shop yesterday?", True),
+    ("Who was cooking on Tuesday evening?", False),  # an activity at that time: the scoped search
+    ("Who was looking after the dog?", False),  # no time: nothing to be "as of"
+    ("Who looked after the dog on Tuesday?", False),  # simple past: an event
+    ("Who is looking after the dog today?", False),
+])
+def test_who_was_doing_something_ongoing_at_a_past_time(text, ongoing):
+    from memory_core.retrieval.stateforms import ongoing_who as _ongoing_who
+
+    assert _ongoing_who(parse_question(text, NOW), NOW) is ongoing
+
+
+def test_how_many_runs_counts_occurrences_not_a_number_in_them(week):
+    key, ask = week
+    a = ask("How many runs did Tom do this week?")  # "a run": Tuesday and Friday ("six kilometres" is no answer)
+    assert a.sufficient and a.answer.startswith("2 times")
+    assert {e.node_id for e in a.evidence} == {key["run-tue"].id, key["run-fri"].id}
