@@ -14,8 +14,6 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime, timedelta
 
-import dataclasses
-
 import pytest
 
 import building_support as bs
