@@ -64,6 +64,9 @@ def make_app(settings: Settings) -> Celery:
         broker_connection_retry_on_startup=True,
         broker_connection_max_retries=None,
         worker_hijack_root_logger=False,
+        # vidmem logs through logging already; Celery's stdout/stderr proxy would turn every line the
+        # log writer thread prints to stderr into a new record, without end
+        worker_redirect_stdouts=False,
         worker_send_task_events=False,
         worker_cancel_long_running_tasks_on_connection_loss=False,
         beat_schedule={

@@ -32,7 +32,7 @@ from typing import Any
 
 import structlog
 
-_URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<cred>[^/@\s:]+(?::[^/@\s]*)?)@")
+_URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]{0,31}://)(?P<cred>[^/@\s:]+(?::[^/@\s]*)?)@")
 _QUERY_SECRET = re.compile(
     r"(?P<key>(?:api[_-]?key|access[_-]?token|token|password|passwd|secret|signature|sig|auth)=)[^&\s\"']+",
     re.IGNORECASE,
@@ -47,7 +47,7 @@ _HEADER_PAIR = re.compile(  # ('x-api-key', 'v'), (b'authorization', b'v'), X-AP
     re.IGNORECASE,
 )
 _NAMED_SECRET = re.compile(
-    r"(?P<key>\b(?:[\w-]*[_-])?(?:password|passwd|secret|token|api[_-]?key|admin[_-]?key|credentials?)['\"]?\s*[=:]\s*"
+    r"(?P<key>(?:password|passwd|secret|token|api[_-]?key|admin[_-]?key|credentials?)['\"]?\s*[=:]\s*"
     r"(?:SecretStr\()?b?['\"]?)(?P<value>[^'\"\s,)}\]]+)",
     re.IGNORECASE,
 )
