@@ -25,6 +25,8 @@ VIDMEM = str(Path(sys.executable).with_name("vidmem"))
 #: Settings shared by the workers and the in-process reference run (small segments so a job has
 #: several; short timeouts so recovery happens within a test).
 COMMON_ENV = {
+    # the reference run and the workers must hear the same: one ASR profile for both (tests run tiny.en)
+    "VIDMEM_MODELS__ASR": os.environ.get("VIDMEM_MODELS__ASR", "fast"),
     "VIDMEM_MODELS__FACES": "none",
     "VIDMEM_MODELS__OCR": "none",
     "VIDMEM_INGEST__ASR_CHUNK_CLIPS": "1",

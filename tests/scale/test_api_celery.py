@@ -73,7 +73,11 @@ def test_upload_over_http_is_ingested_by_a_worker_and_answered(workers, pg_url):
             ans = r.json()
             assert "warehouse manager" in ans["answer"].lower(), ans
             top = ans["evidence"][0]
-            assert top["source"] == "warehouse" and top["media_path"] == job["media_path"]
+            # tenants see the media as an id and a URL, never the server's path (issue #13)
+            assert top["source"] == "warehouse" and "media_path" not in top
+            assert top["media_url"] == f"/v1/media/{top['media_id']}"
+            media = rt.repo.get_media_file(t.id, top["media_id"])
+            assert media is not None and media.path == job["media_path"]
             assert top["start"].startswith("2026-11-16T08:00")
     finally:
         rt.close()
