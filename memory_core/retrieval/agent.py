@@ -77,6 +77,7 @@ from memory_core.timeutil import ensure_aware, utcnow
 MAX_EVIDENCE = 50
 NEIGHBOUR_S = 60.0  # evidence within this many seconds of the primary (same source) is read for the answer span
 NEIGHBOUR_WEIGHT, ADJACENT_WEIGHT = 0.9, 0.85  # weights of neighbouring evidence and of the adjacent clips' text
+MAX_CLIP_S = 600.0  # the longest clip window settings allow (ingest.clip_seconds <= 600): bounds the clip query
 MAX_AROUND = 16  # clips read around the primary: a scene (<= 120 s) of 10 s clips plus one each side
 _NOT_EXTRACTED = (AnswerType.COUNT, AnswerType.BEFORE_AFTER)
 @dataclass(slots=True)
@@ -409,7 +410,8 @@ class RetrievalAgent:
             if ctx.end is not None:
                 hi = min(hi, ctx.end)
             around = self.repo.list_nodes(ctx.tenant, source=primary.source, level=Level.CLIP, kind=Kind.EPISODIC,
-                                          start=lo, end=hi, limit=MAX_AROUND)
+                                          start=lo, end=hi, limit=MAX_AROUND,
+                                          starts_after=lo - timedelta(seconds=MAX_CLIP_S))
             if len(around) > 1:
                 around = list(current_labels(self.repo, ctx.tenant, {n.id: n for n in around}).values())
                 texts.append((0, " ".join(n.text for n in sorted(around, key=lambda n: n.start)), ADJACENT_WEIGHT))

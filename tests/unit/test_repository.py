@@ -144,6 +144,10 @@ def test_list_nodes_filters_and_ordering(repo):
     # overlap: clips are [10i, 10i+10]; [25, 35] touches clips 2 and 3 (plus the scene and fact)
     window = repo.list_nodes("a", level=Level.CLIP, start=T0 + timedelta(seconds=25), end=T0 + timedelta(seconds=35))
     assert [n.text for n in window] == ["clip 2", "clip 3"]
+    # starts_after bounds the overlap from below: clip 2 starts at 20 s, before 21 s
+    bounded = repo.list_nodes("a", level=Level.CLIP, start=T0 + timedelta(seconds=25), end=T0 + timedelta(seconds=35),
+                              starts_after=T0 + timedelta(seconds=21))
+    assert [n.text for n in bounded] == ["clip 3"]
     page = repo.list_nodes("a", level=Level.CLIP, limit=3, offset=2)
     assert [p.id for p in page] == [c.id for c in clips[2:5]]
     assert repo.count_nodes("a", level=Level.CLIP, source="cam1") == 6

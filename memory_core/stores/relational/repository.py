@@ -301,7 +301,8 @@ class SqlRepository:
         return [found[i] for i in node_ids if i in found]
 
     def _node_filter(self, q, tenant: str, *, source=None, sources=None, level=None, kind=None, parent_id=None,
-                     media_file_id=None, start: datetime | None = None, end: datetime | None = None):
+                     media_file_id=None, start: datetime | None = None, end: datetime | None = None,
+                     starts_after: datetime | None = None):
         q = q.where(T_NODES.c.tenant_id == tenant)
         if source is not None:
             q = q.where(T_NODES.c.source == source)
@@ -319,14 +320,19 @@ class SqlRepository:
             q = q.where(T_NODES.c.end_at >= ensure_aware(start))
         if end is not None:
             q = q.where(T_NODES.c.start_at <= ensure_aware(end))
+        if starts_after is not None:
+            q = q.where(T_NODES.c.start_at >= ensure_aware(starts_after))
         return q
 
     def list_nodes(self, tenant: str, *, source: str | None = None, sources: Sequence[str] | None = None,
                    level: Level | None = None, kind: Kind | None = None, parent_id: str | None = None,
                    media_file_id: str | None = None, start: datetime | None = None, end: datetime | None = None,
-                   limit: int = 1000, offset: int = 0, order: str = "start") -> list[MemoryNode]:
+                   limit: int = 1000, offset: int = 0, order: str = "start",
+                   starts_after: datetime | None = None) -> list[MemoryNode]:
         """Nodes of ``tenant`` matching every given filter; ``start``/``end`` select nodes whose
-        span overlaps ``[start, end]``. ``order``: ``start``, ``-start``, ``end`` or ``-end`` (ties by id).
+        span overlaps ``[start, end]``; ``starts_after`` keeps nodes starting at or after it (a
+        bound a caller who knows the longest span of a level gives, so an overlap query reads an
+        index range instead of every earlier node). ``order``: ``start``, ``-start``, ``end`` or ``-end`` (ties by id).
 
         Raises:
             ValueError: for another ``order``.
@@ -334,7 +340,8 @@ class SqlRepository:
         if order not in _ORDERS:
             raise ValueError(f"order must be one of {sorted(_ORDERS)}, not {order!r}")
         q = self._node_filter(select(T_NODES), tenant, source=source, sources=sources, level=level, kind=kind,
-                              parent_id=parent_id, media_file_id=media_file_id, start=start, end=end)
+                              parent_id=parent_id, media_file_id=media_file_id, start=start, end=end,
+                              starts_after=starts_after)
         q = q.order_by(*_ORDERS[order]).limit(limit).offset(offset)
         with self._tx() as s:
             return [convert.row_to_node(r) for r in s.execute(q)]
