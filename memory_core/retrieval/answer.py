@@ -24,6 +24,7 @@ from memory_core.retrieval.context import Query
 from memory_core.retrieval.lexical import STOPWORDS, combine
 
 NOT_ENOUGH = "Not enough evidence in memory to answer this."
+MIN_SAID_WORDS = 2  # a spoken sentence of one word is a fragment (see best_sentence)
 MAX_SENTENCES = 8  # sentences of the top node embedded to pick the best one
 LEXICAL_CLEAR, LEXICAL_MARGIN = 0.5, 0.25
 MAX_DATES = 20  # dates listed in a count answer
@@ -85,6 +86,10 @@ def best_sentence(text: str, query: Query, embedder, weight: float) -> str:
     # who was there, not what happened: they match any question naming a person, so they answer only
     # when nothing else is left (who-questions take names from node attributes, not from here).
     content = [x for x in sentences if not _ROSTER.match(x)]
+    # A spoken fragment of one word ("Alice said: 'Parker.'", the tail of a sentence cut at
+    # a clip boundary) matches a question naming its speaker but says nothing: it answers only when
+    # nothing longer is left.
+    content = [x for x in content if _words_said(x) >= MIN_SAID_WORDS] or content
     sentences = (content or sentences)[:MAX_SENTENCES]
     if len(sentences) == 1:
         return sentences[0]
@@ -96,6 +101,11 @@ def best_sentence(text: str, query: Query, embedder, weight: float) -> str:
     cos = vecs @ np.asarray(query.vector, dtype=np.float32)
     scores = [combine(float(c), float(x), weight) for c, x in zip(cos, lex)]
     return sentences[int(np.argmax(scores))]
+
+
+def _words_said(sentence: str) -> int:
+    """Words of ``sentence`` without its ``"<speaker> said:"`` label and quote marks."""
+    return len(_SAID.sub("", sentence).strip(" '\"\u2018\u2019\u201c\u201d").split())
 
 
 def speaker_of(sentence: str) -> str | None:

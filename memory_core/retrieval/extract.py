@@ -159,7 +159,11 @@ def extract(
         # the sentence itself is the answer: on-screen text when that is asked for, else the sentence
         # sharing most content words with the question (its own words, not only its context)
         pool = [k for k, u in enumerate(units) if u.onscreen == onscreen and align[k] > 0
-                and (onscreen or len(q & _stems(u.text)) > 0)]
+                and (onscreen or len(q & _stems(u.text)) > 0
+                     or bool(q) and bool(u.speaker) and q <= _stems(u.speaker))]  # "what did <speaker> say?"
+        # a one-word spoken fragment ("Parker.", the tail of a name cut at a clip boundary) says
+        # nothing; it answers only when no longer sentence aligns
+        pool = [k for k in pool if units[k].onscreen or len(units[k].text.split()) > 1] or pool
         if not pool:
             return None
         k = max(pool, key=lambda j: (weights[j] * align[j], -j))

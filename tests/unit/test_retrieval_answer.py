@@ -64,6 +64,17 @@ def test_best_sentence_lexical_shortcut_and_model_path():
     assert compose.best_sentence("One sentence only.", _query(["x"]), emb, 0.35) == "One sentence only."
 
 
+def test_best_sentence_passes_over_a_spoken_fragment():
+    """The tail of a sentence cut at a clip boundary ("Nora Vance said: 'Vance.'") names the speaker
+    twice but says nothing: a longer sentence of hers answers "what did Nora Vance say?"."""
+    emb = _Embedder()
+    text = "Nora Vance said: 'Vance.' Nora Vance said: 'The boiler needs a new valve.'"
+    got = compose.best_sentence(text, _query(["nora", "vance"], ["nora vance"]), emb, 0.35)
+    assert got == "Nora Vance said: 'The boiler needs a new valve.'"
+    only = "Nora Vance said: 'Vance.' People visible: Nora Vance."
+    assert compose.best_sentence(only, _query(["nora", "vance"]), emb, 0.35) == "Nora Vance said: 'Vance.'"
+
+
 def test_names():
     assert compose.speaker_of("Alice Parker said: 'hi'") == "Alice Parker"
     assert compose.speaker_of("On screen: EXIT.") is None

@@ -233,6 +233,14 @@ def test_description_is_the_best_aligned_sentence():
     assert ask("What did Ben say about the garage?", text) is None
 
 
+def test_description_passes_over_a_one_word_fragment():
+    """"Nora Vance said: 'Vance.'" (a name cut at a clip boundary) matches "what did Nora Vance say"
+    best by its words, but a sentence that says something answers."""
+    text = "Nora Vance said: 'Vance.' Nora Vance said: 'The boiler needs a new valve.'"
+    x = ask("What did Nora Vance say?", text)
+    assert x is not None and x.answer == "The boiler needs a new valve."
+
+
 def test_types_not_extracted():
     assert ask("How many times did I water the plants?", "Ben said: 'I watered the plants twice.'") is None
     assert ask("Did the call come before or after lunch?", "Ben said: 'The call came after lunch.'") is None
