@@ -196,7 +196,7 @@ class RetrievalAgent:
                     return outcome
         if as_of is not None:
             # a past state the parser marked (plan.as_of) may have begun before the scope: (open, as_of)
-            past = getattr(plan, "as_of", None) is not None or ongoing
+            past = plan.as_of is not None or ongoing
             if past:
                 ctx.start = None
             outcome = yield from self._state(ctx, query, tz, as_of, windows, question.top_k,
@@ -206,7 +206,7 @@ class RetrievalAgent:
             if outcome is not None:
                 return outcome
         if _asks_plan(plan):
-            target = getattr(plan, "plan_for", None)
+            target = plan.plan_for
             pl = yield from find_plan(ctx, query, self.repo, min(now, ctx.end) if ctx.end else now, target)
             if pl is not None:
                 lead = "when" if plan.qtype is QuestionType.WHEN else "what"

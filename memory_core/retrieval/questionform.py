@@ -76,11 +76,11 @@ _PLAN = re.compile(
     r"|\bgoing\s+to\b(?!\s+(?:the|a|an|my|his|her|their|our|your|its)\b)",
     re.I,
 )
-# "when is the meeting?", "what time are the kids back?", "when's the dentist?": a present or
+# "when is the meeting?", "when does Rose arrive?", "when's the dentist?": a present or
 # future "when" question asks for a scheduled time (a plan), unless it is a state ("when is the
 # door open" is then read by the state rules first)
 _WHEN_SCHEDULED = re.compile(
-    r"^\s*(?:and\s+|so\s+)?(?:when|what\s+(?:time|day|date))\s+(?:is|are|will|'s)\b|^\s*when's\b", re.I)
+    r"^\s*(?:and\s+|so\s+)?(?:when|what\s+(?:time|day|date))\s+(?:is|are|will|does|do|'s)\b|^\s*when's\b", re.I)
 _TARGET_PREP = re.compile(r"\b(?:for|to|until|till|by)\s*$", re.I)
 _PAST_ONLY = re.compile(r"\b(?:yesterday|ago|last|past|previous|earlier|since)\b", re.I)
 _WORD = re.compile(r"[A-Za-z']+")

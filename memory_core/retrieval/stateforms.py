@@ -21,7 +21,7 @@ from memory_core.retrieval.context import SearchContext
 from memory_core.retrieval.question import QuestionPlan
 from memory_core.timeutil import ensure_aware
 
-__all__ = ["BEFORE_OR_AFTER", "COUNT_PREFIX", "count_event", "HOW_MANY_DAYS", "PAST_STATE", "PLAN_QUESTION", "asks_plan",
+__all__ = ["BEFORE_OR_AFTER", "COUNT_PREFIX", "count_event", "HOW_MANY_DAYS", "asks_plan",
            "event_anchor", "ongoing_who", "state_as_of"]
 
 # "on how many days did I ...": distinct days (not "how many days did the trip last": a duration)
@@ -30,27 +30,17 @@ HOW_MANY_DAYS = re.compile(
 COUNT_PREFIX = re.compile(
     r"^\s*(?:on\s+|in\s+)?how\s+(?:many\s+(?:times|(?:different\s+|separate\s+|distinct\s+)?days)|often|frequently)"
     r"\s+(?:did|does|do|was|were|has|have|is|are|had)?\s*", re.I)
-# a state asked about a past time: "where was the bike ...", "what was the door code ...", "was the gate open ..."
-PAST_STATE = re.compile(
-    r"^\s*(?:(?:where|what|which|how)\b[^?]*?\b(?:was|were)\s+(?:the|my|our|your|his|her|their|a|an)\b"
-    r"|(?:was|were)\s+(?:the|my|our|your|his|her|their)\b)", re.I)
 # "did X happen before or after Y": the answer leads with X's side ("Before." / "After.")
 BEFORE_OR_AFTER = re.compile(r"\b(?:before\s+or\s+after|after\s+or\s+before|earlier\s+or\s+later|later\s+or\s+earlier)\b", re.I)
-PLAN_QUESTION = re.compile(
-    r"^\s*(?:and\s+|so\s+)?(?:when|what\s+(?:time|day|date))\s+(?:is|are|will|does|do|'s)\b|^\s*when's\b", re.I)
-
-
 
 
 def asks_plan(plan: QuestionPlan) -> bool:
     """Whether to read the plan in force first: the parser's ``plan.asks_plan`` ("what is planned
-    for Thursday", "when was the bike supposed to be ready"), or a present/future "when is/does/will
-    ..." question (:data:`PLAN_QUESTION`: "when is the meeting?", "when does Rose arrive?"), which
-    asks for a scheduled time. Without a plan on the subject the question is answered from episodic
-    memory as usual, so reading plans first costs one search."""
-    if getattr(plan, "asks_plan", False):
-        return True
-    return plan.qtype is QuestionType.WHEN and not plan.ordinal and bool(PLAN_QUESTION.search(plan.text))
+    for Thursday", "when was the bike supposed to be ready", and a present or future "when is / does
+    / will ..." question, :func:`memory_core.retrieval.questionform.asks_when_scheduled`). Without a
+    plan on the subject the question is answered from episodic memory as usual, so reading plans
+    first costs one search."""
+    return plan.asks_plan
 
 
 _ANCHOR = re.compile(
@@ -101,24 +91,13 @@ def ongoing_who(plan: QuestionPlan, now: datetime) -> bool:
 
 
 def state_as_of(plan: QuestionPlan, ctx: SearchContext, now: datetime) -> datetime | None:
-    """The moment a state question is about, or ``None`` when the question is not about a state.
-
-    ``plan.as_of`` when the parser sets it (where the parser has that field, it alone decides which
-    past questions are states); for ``current_state`` now (or the end of the scope when that is
-    earlier); without the parser's field, for a where/what question in the past tense about a thing
-    ("where was the bike on Thursday?", "what was the door code before Friday?", see
-    :data:`PAST_STATE`) with a time scope that ends, the end of that scope (the latest state
-    before it holds)."""
-    explicit = getattr(plan, "as_of", None)
-    if explicit is not None:
-        return min(ensure_aware(explicit), now)
+    """The moment a state question is about, or ``None`` when the question is not about a state:
+    ``plan.as_of`` when the parser set it (a state at a past time, "where was the bike on
+    Thursday?"); for ``current_state`` now (or the end of the scope when that is earlier)."""
+    if plan.as_of is not None:
+        return min(ensure_aware(plan.as_of), now)
     if plan.qtype is QuestionType.CURRENT_STATE:
         return min(now, ctx.end) if ctx.end else now
-    if hasattr(plan, "as_of"):
-        return None
-    if (plan.qtype in (QuestionType.WHERE, QuestionType.WHAT) and not plan.ordinal and ctx.end is not None
-            and plan.scope is not None and plan.scope.end is not None and PAST_STATE.search(plan.text)):
-        return min(ctx.end, now)
     return None
 
 

@@ -112,3 +112,21 @@ def test_combine_keeps_cosine_scale():
     assert combine(0.6, 0.0, 0.35) == pytest.approx(0.6)
     assert combine(0.4, 1.0, 0.35) == pytest.approx(0.4 + 0.35 * 0.6)
     assert combine(0.9, 1.0, 1.0) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("When is the team meeting?", True),
+    ("When does the plumber come?", True),
+    ("When's the dentist?", True),
+    ("What time is the train to the coast?", True),
+    ("When did the plumber come?", False),  # past: an event, not a schedule
+    ("Where is the bike?", False),
+])
+def test_present_when_questions_ask_for_the_plan(text, expected):
+    """A present/future "when is/does X" asks for a scheduled time: the plans in memory answer it
+    first (the agent falls back to episodic memory when there is none)."""
+    from datetime import UTC, datetime
+
+    from memory_core.retrieval.question import parse_question
+
+    assert parse_question(text, datetime(2026, 11, 21, 10, tzinfo=UTC)).asks_plan is expected
