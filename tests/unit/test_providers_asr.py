@@ -45,7 +45,8 @@ def _words(text: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def asr(tmp_path_factory):
-    reg = ProviderRegistry(Settings(home=tmp_path_factory.mktemp("home"), models={"threads": 2}))
+    # "offline" named explicitly: the suite sets VIDMEM_MODELS__ASR=fast (tests/conftest.py)
+    reg = ProviderRegistry(Settings(home=tmp_path_factory.mktemp("home"), models={"threads": 2, "asr": "offline"}))
     provider = reg.asr()
     assert provider is not None
     return provider
@@ -53,6 +54,9 @@ def asr(tmp_path_factory):
 
 def test_identity_names_packaged_model(asr) -> None:
     """The default profile ("offline") is whisper base, in English unless configured otherwise."""
+    from memory_core.settings import ModelSettings
+
+    assert ModelSettings().asr == "offline"  # the default profile
     assert asr.name == "faster-whisper/base"
     assert asr.version.startswith("faster-whisper/base@") and asr.version.endswith("/int8")
     assert asr.language == "en"

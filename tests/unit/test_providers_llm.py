@@ -64,12 +64,22 @@ class _Server:
         self.httpd.server_close()
 
 
+def _rendering_chain() -> list:
+    """The project's structlog processors, rendered to text for a PrintLogger: once
+    ``configure_logging`` ran in this process, the chain ends by handing the event to the stdlib
+    formatter (``wrap_for_formatter``), which a PrintLogger cannot take."""
+    chain = list(structlog.get_config()["processors"])
+    if chain and chain[-1] is structlog.stdlib.ProcessorFormatter.wrap_for_formatter:
+        chain[-1] = structlog.processors.KeyValueRenderer()
+    return chain
+
+
 def test_retries_503_sends_bearer_and_never_logs_the_key(tmp_path, caplog, monkeypatch) -> None:
     for name in (None, "httpx", "httpcore"):  # stdlib loggers at their most verbose
         caplog.set_level(logging.DEBUG, logger=name)
     rendered = io.StringIO()  # the client's structlog output, through the project's processors
     monkeypatch.setattr(
-        llm_openai, "log", structlog.wrap_logger(structlog.PrintLogger(rendered), processors=structlog.get_config()["processors"])
+        llm_openai, "log", structlog.wrap_logger(structlog.PrintLogger(rendered), processors=_rendering_chain())
     )
     with _Server([503, 200]) as srv:
         settings = Settings(home=tmp_path, llm={"base_url": srv.url, "api_key": KEY, "model": "tiny", "timeout_s": 10})

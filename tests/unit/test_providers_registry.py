@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -45,7 +46,8 @@ def test_nothing_heavy_is_imported_until_asked() -> None:
         "print(json.dumps({'heavy': heavy, 'loaded': r.loaded(), 'names': names}))\n"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120, check=True
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120, check=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith("VIDMEM_MODELS__")},  # the defaults
     )
     report = json.loads(out.stdout.strip().splitlines()[-1])
     assert report["heavy"] == [], f"imported at registry creation: {report['heavy']}"
