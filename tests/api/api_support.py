@@ -123,3 +123,21 @@ class TwoTenants:
     b: TenantKey
     a_job: dict
     b_job: dict
+
+
+def fuzz_tenant_key(db_url: str, tenant_id: str, name: str, key_name: str) -> dict[str, str]:
+    """Headers with a fresh key of tenant ``tenant_id`` (created with source ``cam`` if missing),
+    written straight to the app's database: the fuzzers' app starts and stops between operations,
+    and admin routes they may hit cannot guess this tenant's id."""
+    from memory_core.stores.relational.repository import SqlRepository
+    from services.api.tenancy import TenantStore
+
+    repo = SqlRepository(db_url)
+    try:
+        store = TenantStore(repo.engine)
+        if store.get_tenant(tenant_id) is None:
+            store.create_tenant(name, tenant_id)
+        repo.ensure_source(tenant_id, "cam")
+        return {"Authorization": f"Bearer {store.create_key(tenant_id, key_name).key}"}
+    finally:
+        repo.close()

@@ -22,11 +22,9 @@ from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.formats import register_string_format, unregister_string_format
 
-from api_support import ADMIN, ADMIN_KEY, api_settings
+from api_support import ADMIN, ADMIN_KEY, api_settings, fuzz_tenant_key
 from memory_core.settings import Settings
-from memory_core.stores.relational.repository import SqlRepository
 from services.api import create_app
-from services.api.tenancy import TenantStore
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "20"))
 TENANT_ID = "fuzz-edges-tenant-k3"
@@ -64,15 +62,8 @@ def edge_date_time_format():
 
 @pytest.fixture(scope="module")
 def fuzz_key() -> dict[str, str]:
-    repo = SqlRepository(_SETTINGS.db_url)
-    try:
-        store = TenantStore(repo.engine)
-        if store.get_tenant(TENANT_ID) is None:
-            store.create_tenant("fuzz-edges", TENANT_ID)
-        repo.ensure_source(TENANT_ID, "cam")
-        return {"Authorization": f"Bearer {store.create_key(TENANT_ID, 'fuzz').key}"}
-    finally:
-        repo.close()
+    """A tenant of its own for the fuzzer (see :func:`api_support.fuzz_tenant_key`)."""
+    return fuzz_tenant_key(_SETTINGS.db_url, TENANT_ID, "fuzz-edges", "fuzz")
 
 
 @schema.parametrize()

@@ -20,11 +20,9 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance, status_code_conformance
 
-from api_support import ADMIN, ADMIN_KEY, api_settings
+from api_support import ADMIN, ADMIN_KEY, api_settings, fuzz_tenant_key
 from memory_core.settings import Settings
-from memory_core.stores.relational.repository import SqlRepository
 from services.api import create_app
-from services.api.tenancy import TenantStore
 
 EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "15"))
 TENANT_ID = "schemathesis-fuzz-tenant-q7"
@@ -41,17 +39,8 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 
 @pytest.fixture(scope="module")
 def fuzz_key() -> dict[str, str]:
-    """A tenant of its own for the fuzzer (admin routes it may hit cannot guess its id), written
-    straight to the app's database (the app itself starts and stops between operations)."""
-    repo = SqlRepository(_SETTINGS.db_url)
-    try:
-        store = TenantStore(repo.engine)
-        if store.get_tenant(TENANT_ID) is None:
-            store.create_tenant("fuzz", TENANT_ID)
-        repo.ensure_source(TENANT_ID, "cam")
-        return {"Authorization": f"Bearer {store.create_key(TENANT_ID, 'schemathesis').key}"}
-    finally:
-        repo.close()
+    """A tenant of its own for the fuzzer (see :func:`api_support.fuzz_tenant_key`)."""
+    return fuzz_tenant_key(_SETTINGS.db_url, TENANT_ID, "fuzz", "schemathesis")
 
 
 @schema.parametrize()
