@@ -66,6 +66,10 @@ _TALK_VERBS = (
 )
 
 # (type, pattern) in order; the first that matches wins.
+# "what is the <noun>", "which two-word <noun>", "what's his <noun>": the question names the noun
+# its answer is (format with ``nouns``, an alternation)
+_WHAT_NOUN = (r"\b(?:what|which)(?:'s|\s+(?:is|was|are|were))?\s+(?:(?:the|a|an|his|her|my|their|our|your|its)\s+)?"
+              r"(?:[\w'-]+\s+){{0,2}}(?:{nouns})")
 _RULES: list[tuple[AnswerType, re.Pattern]] = [
     (AnswerType.BEFORE_AFTER, re.compile(
         r"\bbefore\s+or\s+after\b|\bafter\s+or\s+before\b|\b(?:which|what)\s+(?:one\s+)?(?:came|happened|was|occurred)\s+"
@@ -77,13 +81,11 @@ _RULES: list[tuple[AnswerType, re.Pattern]] = [
         rf"\bhow\s+much\s+(?:money|cash)\b|\bhow\s+much\b.*\b(?:cost|costs|costed|pay|paid|pays|spend|spent|spends|"
         rf"charge|charged|owe|owed|owes|earn|earned|earns|worth|sell|sold|lend|lent|borrow|borrowed|raise|raised|"
         rf"donate|donated|save|saved|tip|tipped|{_MONEY_NOUNS})\b|\bhow\s+expensive\b|\bwhat\s+(?:did|does|do|will|would)\b.*\bcost\b|"
-        rf"\b(?:what|which)(?:'s|\s+(?:is|was|are|were))?\s+(?:(?:the|a|an|his|her|my|their|our|your|its)\s+)?"
-        rf"(?:[\w'-]+\s+){{0,2}}(?:{_MONEY_NOUNS})s?\b")),
+        + _WHAT_NOUN.format(nouns=_MONEY_NOUNS) + r"s?\b")),
     (AnswerType.TIME, re.compile(r"\bhow\s+long\s+ago\b")),
     (AnswerType.NUMBER, re.compile(
         rf"\bhow\s+(?:many|much|old|far|long|tall|big|heavy|fast|high|deep|wide|large|hot|cold|warm)\b|"
-        rf"\b(?:what|which)(?:'s|\s+(?:is|was|are|were))?\s+(?:(?:the|a|an|his|her|my|their|our|your|its)\s+)?"
-        rf"(?:[\w'-]+\s+){{0,2}}(?:{_CODE_NOUNS})\b")),
+        + _WHAT_NOUN.format(nouns=_CODE_NOUNS) + r"\b")),
     (AnswerType.DATE, re.compile(
         r"\b(?:what|which)\s+(?:date|year|month)\b|\bon\s+what\s+date\b|\bwhat\s+is\s+the\s+date\b|\bwhen\b.*\bbirthday\b")),
     (AnswerType.TIME, re.compile(
